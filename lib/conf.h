@@ -1,0 +1,56 @@
+/*
+ * conf - /etc/spoold.conf, an INI file read with libinih.
+ *
+ * conf_load fills a struct conf with defaults, then the file's values; an
+ * unknown section or key, a bad value, or a secret file readable by group
+ * or others is an error naming the file and line.  The struct owns every
+ * string in it; conf_free releases them.  Defaults are documented in
+ * spoold.conf.example and README.md.
+ */
+#ifndef SPOOLD_CONF_H
+#define SPOOLD_CONF_H
+
+#include <stddef.h>
+
+#define CONF_DEFAULT_PATH "/etc/spoold.conf"
+#define CONF_DEFAULT_SPOOL "/var/spool/spoold"
+
+enum tls_mode { TLS_STARTTLS, TLS_IMPLICIT, TLS_NONE };
+
+struct relay_conf {
+	char *host;          /* required for delivery */
+	int port;            /* default 587 (STARTTLS), 465 (implicit), 25 (none) */
+	enum tls_mode tls;   /* "starttls" (default), "implicit", "none" */
+	char *ca_file;       /* NULL: the system trust store */
+	char *user;          /* NULL: no AUTH */
+	char *password_file; /* mode 0600 or 0400, read by conf_load */
+	char *password;      /* loaded from password_file; never logged */
+	char *from;          /* envelope and header sender (required) */
+	char *from_name;     /* display name for From:, may be NULL */
+	char *helo;          /* EHLO name; NULL: the host name */
+	int timeout;         /* seconds per step (connect, each command, DATA); default 30 */
+	int idle;            /* seconds an idle connection is kept open; default 30 */
+};
+
+struct conf {
+	char *path;         /* the file read */
+	char *spool_dir;    /* default CONF_DEFAULT_SPOOL */
+	char *user;         /* daemon user; default "spoold" */
+	char *timezone;     /* practice time zone, IANA name; NULL: the system's */
+	int dedupe_days;    /* default 7 */
+	int sent_days;      /* default 30 */
+	int recall_days;    /* default expiry of jobs without an appointment: 30 */
+	int retry_max_minutes; /* cap of the transient backoff: 60 */
+	struct relay_conf relay;
+};
+
+/* conf_path - the configuration file: opt, else $SPOOLD_CONF, else the default */
+const char *conf_path(const char *opt);
+/* conf_load - defaults, then PATH; 0 ok, -1 with the reason in err */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* conf_free - release every string */
+void conf_free(struct conf *c);
+/* conf_tls_name - "starttls", "implicit" or "none" */
+const char *conf_tls_name(enum tls_mode m);
+
+#endif

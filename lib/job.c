@@ -1,0 +1,602 @@
+/*
+ * job - one job file: parsing, strict validation, and the job's history.
+ *
+ * Owns the job file format (DESIGN.md, "Job files"): job_parse checks
+ * every member spoold knows, in a fixed order, and reports the first
+ * problem as "member: what is wrong"; members it does not know are kept
+ * as they are.  The "spool" member is spoold's own: a version, strings and
+ * times set by the daemon, and spool.attempts, one object per delivery
+ * attempt.  All JSON goes through jansson; strings in struct job are
+ * borrowed from j->root.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "job.h"
+#include "timefmt.h"
+
+#define ID_MAX 200      /* bytes in "id" */
+#define TO_NAME_MAX 200 /* bytes in "to.name" */
+#define KIND_MAX 64     /* bytes in "kind" */
+#define MINUTES_MAX 1440
+#define QUOTE_MAX 60  /* bytes of a value quoted in an error */
+#define TEXT_MAX 1024 /* bytes of reply text kept per attempt */
+#define MEMBER_MAX 64 /* a dotted member name */
+#define RFC3339_HINT "is not an RFC 3339 time with an offset, e.g. 2026-12-01T09:30:00-06:00"
+
+/* fail - format "member: what is wrong" into err (when given); return -1 */
+__attribute__((format(printf, 3, 4))) static int fail(
+        char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* utf8_seq - length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	        (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* sanitize - replace control characters and invalid UTF-8 in s by '?' */
+static void sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	while (*p != '\0') {
+		k = utf8_seq(p, n);
+		if (k == 0 || *p < 0x20 || *p == 0x7f) {
+			*p = '?';
+			k = 1;
+		}
+		p += k;
+		n -= k;
+	}
+}
+
+/* quote - s as a double-quoted, escaped, possibly shortened string in buf */
+static const char *quote(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n = strlen(s), k, used = 0;
+
+	buf[o++] = '"';
+	while (*p != '\0' && o + 8 < len) {
+		k = utf8_seq(p, n);
+		if (used + (k ? k : 1) > QUOTE_MAX) {
+			snprintf(buf + o, len - o, "...");
+			o += 3;
+			break;
+		}
+		if (*p == '"' || *p == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", *p);
+		else if (*p == '\n')
+			o += (size_t)snprintf(buf + o, len - o, "\\n");
+		else if (*p == '\r')
+			o += (size_t)snprintf(buf + o, len - o, "\\r");
+		else if (*p == '\t')
+			o += (size_t)snprintf(buf + o, len - o, "\\t");
+		else if (*p < 0x20 || *p == 0x7f || k == 0)
+			o += (size_t)snprintf(buf + o, len - o, k ? "\\u%04x" : "\\x%02x", *p);
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%.*s", (int)k, (const char *)p);
+		k = k ? k : 1;
+		used += k;
+		p += k;
+		n -= k;
+	}
+	snprintf(buf + o, len - o, "\"");
+	return buf;
+}
+
+/* type_name - how a JSON value's type is named in errors */
+static const char *type_name(const json_t *v)
+{
+	/* indexed by json_type: object, array, string, integer, real, true, false, null */
+	static const char *const names[] = {
+	        "object", "array", "string", "number", "number", "boolean", "boolean", "null"};
+
+	return names[json_typeof(v)];
+}
+
+/* member - look up obj.key of type want: 1 present, 0 absent (and optional), -1 error */
+static int member(const json_t *obj, const char *name, const char *key, json_type want,
+        int required, json_t **out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *what;
+	char num[64];
+
+	*out = v;
+	if (v == NULL)
+		return required ? fail(err, errlen, "%s: missing", name) : 0;
+	if (json_typeof(v) == want)
+		return 1;
+	what = want == JSON_OBJECT ? "an object" : want == JSON_STRING ? "a string" : "an integer";
+	if (want == JSON_INTEGER && json_is_real(v)) {
+		snprintf(num, sizeof num, "%.15g", json_real_value(v));
+		if (strpbrk(num, ".eEni") == NULL)
+			strcat(num, ".0");
+		return fail(err, errlen, "%s: expected an integer, got %s", name, num);
+	}
+	return fail(err, errlen, "%s: expected %s, got %s", name, what, type_name(v));
+}
+
+/* opt_strings - the optional string members keys[] of obj, named prefix.key */
+static int opt_strings(
+        const json_t *obj, const char *prefix, const char *const *keys, char *err, size_t errlen)
+{
+	char name[MEMBER_MAX];
+	json_t *v;
+
+	for (; *keys != NULL; keys++) {
+		snprintf(name, sizeof name, "%s.%s", prefix, *keys);
+		if (member(obj, name, *keys, JSON_STRING, 0, &v, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* opt_object - an optional object member checked for its string members */
+static int opt_object(const json_t *root, const char *key, const char *const *strs, json_t **out,
+        char *err, size_t errlen)
+{
+	int r = member(root, key, key, JSON_OBJECT, 0, out, err, errlen);
+
+	if (r <= 0 || strs == NULL)
+		return r;
+	return opt_strings(*out, key, strs, err, errlen) < 0 ? -1 : 1;
+}
+
+/* check_time - a string member holding an RFC 3339 time with an offset */
+static int check_time(const json_t *obj, const char *name, const char *key, int required, time_t *t,
+        int *off, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX * 6 + 16];
+	json_t *v;
+	int r = member(obj, name, key, JSON_STRING, required, &v, err, errlen);
+
+	if (r <= 0)
+		return r;
+	if (rfc3339_parse(json_string_value(v), t, off) < 0)
+		return fail(err, errlen, "%s: %s " RFC3339_HINT, name,
+		        quote(q, sizeof q, json_string_value(v)));
+	return 1;
+}
+
+/* check_header - version, id and kind */
+static int check_header(const json_t *root, struct job *j, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX * 6 + 16];
+	json_t *v;
+	const unsigned char *p;
+	size_t n, i;
+
+	if (member(root, "version", "version", JSON_INTEGER, 1, &v, err, errlen) < 0)
+		return -1;
+	if (json_integer_value(v) != JOB_VERSION)
+		return fail(err, errlen,
+		        "version: %" JSON_INTEGER_FORMAT
+		        " is not supported (this spoold reads version %d)",
+		        json_integer_value(v), JOB_VERSION);
+
+	if (member(root, "id", "id", JSON_STRING, 1, &v, err, errlen) < 0)
+		return -1;
+	n = json_string_length(v);
+	p = (const unsigned char *)json_string_value(v);
+	if (n == 0)
+		return fail(err, errlen, "id: empty");
+	if (n > ID_MAX)
+		return fail(err, errlen, "id: %zu bytes; the limit is %d", n, ID_MAX);
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return fail(err, errlen, "id: contains a control character (U+%04X)", p[i]);
+	j->id = (const char *)p;
+
+	if (member(root, "kind", "kind", JSON_STRING, 1, &v, err, errlen) < 0)
+		return -1;
+	n = json_string_length(v);
+	p = (const unsigned char *)json_string_value(v);
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_' ||
+		            p[i] == '-'))
+			break;
+	if (n == 0 || n > KIND_MAX || i < n)
+		return fail(err, errlen, "kind: %s must match [a-z0-9_-]{1,64}",
+		        quote(q, sizeof q, (const char *)p));
+	j->kind = (const char *)p;
+	return 0;
+}
+
+/* check_to - the recipient: to.email (required, one mailbox) and to.name */
+static int check_to(const json_t *root, struct job *j, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX * 6 + 16], why[128];
+	json_t *to, *v;
+
+	if (member(root, "to", "to", JSON_OBJECT, 1, &to, err, errlen) < 0)
+		return -1;
+	if (member(to, "to.email", "email", JSON_STRING, 1, &v, err, errlen) < 0)
+		return -1;
+	if (!addr_valid(json_string_value(v), why, sizeof why))
+		return fail(err, errlen, "to.email: %s is not a valid address: %s",
+		        quote(q, sizeof q, json_string_value(v)), why);
+	j->to_email = json_string_value(v);
+	if (member(to, "to.name", "name", JSON_STRING, 0, &v, err, errlen) < 0)
+		return -1;
+	if (v != NULL && json_string_length(v) > TO_NAME_MAX)
+		return fail(err, errlen, "to.name: %zu bytes; the limit is %d",
+		        json_string_length(v), TO_NAME_MAX);
+	j->to_name = json_string_value(v);
+	return 0;
+}
+
+/* check_appointment - appointment.start (required there, and for reminders) and the rest */
+static int check_appointment(const json_t *root, struct job *j, char *err, size_t errlen)
+{
+	static const char *const strs[] = {"provider", "location", NULL};
+	json_t *appt, *v;
+	json_int_t m;
+	int r = member(root, "appointment", "appointment", JSON_OBJECT, 0, &appt, err, errlen);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return strcmp(j->kind, "reminder") == 0
+		               ? fail(err, errlen, "appointment.start: required for a reminder")
+		               : 0;
+	if (check_time(appt, "appointment.start", "start", 1, &j->appt_start, &j->appt_offset, err,
+	            errlen) < 0)
+		return -1;
+	if (member(appt, "appointment.minutes", "minutes", JSON_INTEGER, 0, &v, err, errlen) < 0)
+		return -1;
+	if (v != NULL && ((m = json_integer_value(v)) < 1 || m > MINUTES_MAX))
+		return fail(err, errlen,
+		        "appointment.minutes: %" JSON_INTEGER_FORMAT " is not between 1 and %d", m,
+		        MINUTES_MAX);
+	return opt_strings(appt, "appointment", strs, err, errlen);
+}
+
+/* is_alnum - ASCII letter or digit, whatever the locale */
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* check_locale - [a-z]{2,3}(-[A-Za-z0-9]{2,8})* */
+static int check_locale(const json_t *root, struct job *j, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX * 6 + 16];
+	json_t *v;
+	const char *s, *p;
+	int ok, r = member(root, "locale", "locale", JSON_STRING, 0, &v, err, errlen);
+
+	if (r <= 0)
+		return r;
+	for (s = p = json_string_value(v); *p >= 'a' && *p <= 'z'; p++)
+		;
+	ok = p - s >= 2 && p - s <= 3;
+	while (ok && *p == '-') {
+		for (s = ++p; is_alnum(*p); p++)
+			;
+		ok = p - s >= 2 && p - s <= 8;
+	}
+	if (!ok || *p != '\0')
+		return fail(err, errlen, "locale: %s must match [a-z]{2,3}(-[A-Za-z0-9]{2,8})*",
+		        quote(q, sizeof q, json_string_value(v)));
+	j->locale = json_string_value(v);
+	return 1;
+}
+
+/* validate - every known member, in a fixed order; the first problem wins */
+static int validate(const json_t *root, struct job *j, char *err, size_t errlen)
+{
+	static const char *const patient[] = {"first_name", "last_name", NULL};
+	static const char *const practice[] = {
+	        "name", "phone", "address", "email", "website", NULL};
+	json_t *v;
+
+	if (!json_is_object(root))
+		return fail(err, errlen, "top level: expected an object, got %s", type_name(root));
+	if (check_header(root, j, err, errlen) < 0 || check_to(root, j, err, errlen) < 0 ||
+	        opt_object(root, "patient", patient, &v, err, errlen) < 0 ||
+	        check_appointment(root, j, err, errlen) < 0 ||
+	        opt_object(root, "practice", practice, &v, err, errlen) < 0 ||
+	        check_locale(root, j, err, errlen) < 0 ||
+	        check_time(root, "not_before", "not_before", 0, &j->not_before, NULL, err, errlen) <
+	                0 ||
+	        check_time(root, "expires", "expires", 0, &j->expires, NULL, err, errlen) < 0 ||
+	        opt_object(root, "data", NULL, &v, err, errlen) < 0 ||
+	        opt_object(root, "spool", NULL, &v, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* job_parse - parse and validate; 0 ok, -1 with "member: what is wrong" in err
+ *
+ * j is overwritten (free a previous job first); on failure it is zeroed. */
+int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *root;
+
+	memset(j, 0, sizeof *j);
+	if (len > JOB_MAX_SIZE)
+		return fail(err, errlen, "file is %zu bytes; the limit is %d", len, JOB_MAX_SIZE);
+	if (len == 0 || buf == NULL)
+		return fail(err, errlen, "file is empty");
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		return fail(
+		        err, errlen, "not valid JSON: starts with a byte order mark (EF BB BF)");
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+	if (root == NULL) {
+		sanitize(e.text);
+		return fail(err, errlen, "not valid JSON: %s at line %d column %d (byte %d)",
+		        e.text, e.line, e.column, e.position);
+	}
+	if (validate(root, j, err, errlen) < 0) {
+		json_decref(root);
+		memset(j, 0, sizeof *j);
+		return -1;
+	}
+	j->root = root;
+	return 0;
+}
+
+/* job_free - release what job_parse allocated; safe on a zeroed job */
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	json_decref(j->root);
+	memset(j, 0, sizeof *j);
+}
+
+/* job_dump - the job as JSON text (indented, keys in file order, final newline); free() it
+ *
+ * When the indented text would exceed JOB_MAX_SIZE the compact form is
+ * written instead, so that spoold can read back what it wrote. */
+char *job_dump(const struct job *j)
+{
+	char *s, *r;
+	size_t n;
+
+	if (j == NULL || j->root == NULL)
+		return NULL;
+	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (s != NULL && strlen(s) + 1 > JOB_MAX_SIZE) {
+		free(s);
+		s = json_dumps(j->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	}
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	r = realloc(s, n + 2);
+	if (r == NULL) {
+		free(s);
+		return NULL;
+	}
+	r[n] = '\n';
+	r[n + 1] = '\0';
+	return r;
+}
+
+/* jstr - a JSON string of at most max bytes of s, invalid UTF-8 as U+FFFD; NULL stays NULL */
+static json_t *jstr(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, k, o = 0;
+	json_t *v;
+	char *c;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if ((c = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	while (n > 0) {
+		k = utf8_seq(p, n);
+		if (o + (k ? k : 3) > max)
+			break;
+		if (k == 0) {
+			memcpy(c + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			k = 1;
+		} else {
+			memcpy(c + o, p, k);
+			o += k;
+		}
+		p += k;
+		n -= k;
+	}
+	v = json_stringn(c, o);
+	free(c);
+	return v;
+}
+
+/* spool_get - the "spool" member if it is an object, else NULL (never creates) */
+static json_t *spool_get(const struct job *j)
+{
+	json_t *sp = j != NULL ? json_object_get(j->root, "spool") : NULL;
+
+	return json_is_object(sp) ? sp : NULL;
+}
+
+/* job_spool - the "spool" member, created with "version" first when absent (borrowed) */
+json_t *job_spool(struct job *j)
+{
+	json_t *sp;
+
+	if (j == NULL || j->root == NULL)
+		return NULL;
+	if ((sp = spool_get(j)) != NULL)
+		return sp;
+	if ((sp = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(sp, "version", json_integer(JOB_SPOOL_VERSION));
+	if (json_object_set_new(j->root, "spool", sp) < 0)
+		return NULL;
+	return sp;
+}
+
+/* job_spool_str - a string member of "spool", or NULL */
+const char *job_spool_str(const struct job *j, const char *key)
+{
+	return json_string_value(json_object_get(spool_get(j), key));
+}
+
+/* job_spool_set_str - set spool.KEY to a string (NULL removes it) */
+void job_spool_set_str(struct job *j, const char *key, const char *val)
+{
+	json_t *sp;
+
+	if (val == NULL) {
+		if ((sp = spool_get(j)) != NULL)
+			json_object_del(sp, key);
+		return;
+	}
+	if ((sp = job_spool(j)) != NULL)
+		json_object_set_new(sp, key, jstr(val, JOB_MAX_SIZE));
+}
+
+/* job_spool_time - spool.KEY parsed as RFC 3339, or 0 */
+time_t job_spool_time(const struct job *j, const char *key)
+{
+	time_t t;
+
+	if (rfc3339_parse(job_spool_str(j, key), &t, NULL) < 0)
+		return 0;
+	return t;
+}
+
+/* job_spool_set_time - spool.KEY = RFC 3339 of t (0 removes it) */
+void job_spool_set_time(struct job *j, const char *key, time_t t)
+{
+	char buf[TIMEFMT_MAX];
+
+	if (t == 0 || rfc3339_format(t, buf, sizeof buf)[0] == '\0')
+		job_spool_set_str(j, key, NULL);
+	else
+		job_spool_set_str(j, key, buf);
+}
+
+/* job_add_attempt - append to spool.attempts (text kept up to TEXT_MAX bytes) */
+void job_add_attempt(struct job *j, const struct job_attempt *a)
+{
+	char buf[TIMEFMT_MAX];
+	json_t *sp, *arr, *o;
+
+	if ((sp = job_spool(j)) == NULL)
+		return;
+	arr = json_object_get(sp, "attempts");
+	if (!json_is_array(arr)) {
+		arr = json_array();
+		if (json_object_set_new(sp, "attempts", arr) < 0)
+			return;
+	}
+	if ((o = json_object()) == NULL)
+		return;
+	json_object_set_new(o, "time", json_string(rfc3339_format(a->when, buf, sizeof buf)));
+	if (a->relay != NULL)
+		json_object_set_new(o, "relay", jstr(a->relay, JOB_MAX_SIZE));
+	if (a->stage != NULL)
+		json_object_set_new(o, "stage", jstr(a->stage, JOB_MAX_SIZE));
+	json_object_set_new(o, "code", json_integer(a->code));
+	if (a->text != NULL)
+		json_object_set_new(o, "text", jstr(a->text, TEXT_MAX));
+	if (a->category != NULL)
+		json_object_set_new(o, "category", jstr(a->category, JOB_MAX_SIZE));
+	json_array_append_new(arr, o);
+}
+
+/* job_attempts - number of recorded attempts */
+size_t job_attempts(const struct job *j)
+{
+	return json_array_size(json_object_get(spool_get(j), "attempts"));
+}
+
+/* job_get_attempt - attempt i (0 = oldest) into a, strings borrowed; 0 ok, -1 none */
+int job_get_attempt(const struct job *j, size_t i, struct job_attempt *a)
+{
+	json_t *o = json_array_get(json_object_get(spool_get(j), "attempts"), i);
+	json_t *code;
+
+	memset(a, 0, sizeof *a);
+	if (!json_is_object(o))
+		return -1;
+	if (rfc3339_parse(json_string_value(json_object_get(o, "time")), &a->when, NULL) < 0)
+		a->when = 0;
+	a->relay = json_string_value(json_object_get(o, "relay"));
+	a->stage = json_string_value(json_object_get(o, "stage"));
+	code = json_object_get(o, "code");
+	a->code = json_is_integer(code) ? (int)json_integer_value(code) : 0;
+	a->text = json_string_value(json_object_get(o, "text"));
+	a->category = json_string_value(json_object_get(o, "category"));
+	return 0;
+}
+
+/* job_get_str - a string at a dotted path ("patient.first_name"), or NULL
+ *
+ * A segment of digits indexes an array ("spool.attempts.0.text"). */
+const char *job_get_str(const struct job *j, const char *path)
+{
+	const json_t *cur;
+	const char *seg, *dot;
+	size_t n, i, idx;
+
+	if (j == NULL || j->root == NULL || path == NULL)
+		return NULL;
+	cur = j->root;
+	for (seg = path;; seg = dot + 1) {
+		dot = strchr(seg, '.');
+		n = dot != NULL ? (size_t)(dot - seg) : strlen(seg);
+		if (json_is_object(cur)) {
+			cur = json_object_getn(cur, seg, n);
+		} else if (json_is_array(cur) && n > 0) {
+			for (i = 0, idx = 0; i < n && seg[i] >= '0' && seg[i] <= '9'; i++)
+				idx = idx * 10 + (size_t)(seg[i] - '0');
+			if (i < n || n > 9)
+				return NULL;
+			cur = json_array_get(cur, idx);
+		} else {
+			return NULL;
+		}
+		if (cur == NULL)
+			return NULL;
+		if (dot == NULL)
+			return json_string_value(cur);
+	}
+}

@@ -1,0 +1,700 @@
+/*
+ * smtp - the only module that speaks SMTP (through libetpan 1.9.4).
+ *
+ * One struct smtp is one session to the relay of a relay_conf: smtp_open
+ * connects, reads the greeting, says EHLO, sets up TLS (STARTTLS or
+ * implicit) and verifies the peer chain and host name with tlsverify before
+ * anything else is sent, says EHLO again, and authenticates (AUTH PLAIN, or
+ * LOGIN when PLAIN is not offered) inside TLS only.  smtp_send runs one
+ * transaction on the open session; a rejected transaction is RSET and the
+ * session kept, a timeout or a drop closes it.  The session owns its
+ * mailsmtp (created per connection) and frees it in smtp_close/smtp_free.
+ *
+ * How it uses libetpan, and why:
+ * - The TCP connection is made here (getaddrinfo, non-blocking connect
+ *   bounded by the timeout, TCP_NODELAY) and handed to libetpan with
+ *   mailstream_socket_open_timeout or mailstream_ssl_open_with_callback_timeout
+ *   (the callback sets SNI), then mailsmtp_connect reads the greeting.
+ *   mailsmtp_socket_connect and mailsmtp_ssl_connect_with_callback would do
+ *   the same but report every failure as "connection refused" (no refused,
+ *   timed out or unknown host), and mailsmtp_socket_connect reads the
+ *   greeting before a timeout can be set on the plain socket (so the global
+ *   300 s applies).  STARTTLS uses mailsmtp_socket_starttls_with_callback.
+ * - EHLO name: libetpan has no public way to choose it (mailesmtp_ehlo
+ *   always sends gethostname(); mailsmtp_read_response and
+ *   mailesmtp_parse_ehlo are exported by the .so but declared only in the
+ *   private mailsmtp_private.h).  So EHLO is written here with
+ *   mailstream_write/mailstream_flush, its reply read with the public
+ *   mailstream_read_line_remove_eol into the session's response fields
+ *   exactly as libetpan's own reader does, and the extension keywords are
+ *   parsed into the public fields esmtp, auth and smtp_max_msg_size that
+ *   mailesmtp_starttls, mailsmtp_auth_type and mailesmtp_mail consult.
+ * - Replies come from response_code/response, copied at once.  Before each
+ *   step response_code is set to -1: still -1 afterwards means no reply was
+ *   read (a write failed, or a local failure), 0 means the read failed.
+ *
+ * Limits: getaddrinfo has no timeout.  libetpan's timeouts are per wait,
+ * not deadlines: a server trickling a byte per wait can hold a step.
+ * libetpan waits with select(), which aborts the process for a descriptor
+ * >= FD_SETSIZE: the socket is refused here in that case, but libetpan's
+ * own cancel pipe (two descriptors per stream) is beyond our reach.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libetpan/libetpan.h>
+
+#include "smtp.h"
+#include "tlsverify.h"
+
+#define MAX_REPLY 65536 /* bytes of one reply; more is treated as a broken server */
+
+struct smtp {
+	const struct relay_conf *rc;
+	mailsmtp *ms;   /* NULL when not connected */
+	int ready;      /* greeting, EHLO, TLS, AUTH done: transactions may run */
+	int timeout;    /* seconds per wait */
+	char name[300]; /* host:port */
+};
+
+static const char *const stage_names[] = {
+        "connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end"};
+static const char *const stage_what[] = {"the greeting", "the reply to EHLO",
+        "the reply to STARTTLS", "the reply to AUTH", "the reply to MAIL FROM",
+        "the reply to RCPT TO", "the reply to DATA",
+        "the reply to the end of the message (the final dot)"};
+static const char *const stage_cmd[] = {
+        "", "EHLO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "the message"};
+
+static int fail(struct smtp_reply *r, enum smtp_stage st, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* reply_init - an empty reply at stage st */
+static void reply_init(struct smtp_reply *r, enum smtp_stage st)
+{
+	memset(r, 0, sizeof(*r));
+	r->stage = st;
+}
+
+/* fail - fill r with a local error at stage st; returns -1 */
+static int fail(struct smtp_reply *r, enum smtp_stage st, const char *fmt, ...)
+{
+	va_list ap;
+
+	reply_init(r, st);
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* copy_reply - the session's last reply (code and text) into r at stage st */
+static void copy_reply(const struct smtp *s, struct smtp_reply *r, enum smtp_stage st)
+{
+	size_t n;
+
+	reply_init(r, st);
+	r->code = s->ms->response_code > 0 ? s->ms->response_code : 0;
+	snprintf(r->text, sizeof(r->text), "%s", s->ms->response ? s->ms->response : "");
+	n = strlen(r->text);
+	while (n > 0 && r->text[n - 1] == '\n')
+		r->text[--n] = '\0';
+}
+
+/* now_ms - a monotonic clock in milliseconds */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* begin - start a step: mark "no reply read yet" and return the start time */
+static long long begin(struct smtp *s)
+{
+	s->ms->response_code = -1;
+	return now_ms();
+}
+
+/* drop - close the connection without QUIT and free the libetpan session */
+static void drop(struct smtp *s)
+{
+	if (s->ms) {
+		if (s->ms->stream) {
+			mailstream_close(s->ms->stream);
+			s->ms->stream = NULL;
+		}
+		mailsmtp_free(s->ms);
+		s->ms = NULL;
+	}
+	s->ready = 0;
+}
+
+/* step_failed - fill r for step st begun at t0; RSET or close the session */
+static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0)
+{
+	const char *what = stage_what[st], *cmd = stage_cmd[st];
+	int code = s->ms ? s->ms->response_code : 0;
+	int sent = code != -1; /* the command went out and a read was tried */
+	int timed = now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+	const char *maybe =
+	        st == STAGE_DATA_END ? " (the server may have accepted the message)" : "";
+
+	if (code > 0) {
+		copy_reply(s, r, st);
+		if (st >= STAGE_MAIL && code != 421 && s->ready) {
+			s->ms->response_code = -1;
+			if (mailsmtp_reset(s->ms) == MAILSMTP_NO_ERROR &&
+			        s->ms->response_code == 250)
+				return -1;
+		}
+		drop(s);
+		return -1;
+	}
+	if (timed && sent)
+		fail(r, st, "timed out after %d s waiting for %s%s", s->timeout, what, maybe);
+	else if (timed)
+		fail(r, st, "timed out after %d s sending %s to %s", s->timeout, cmd, s->name);
+	else if (sent && s->ms && s->ms->response && s->ms->response[0])
+		fail(r, st, "incomplete or malformed reply from %s instead of %s%s: %s", s->name,
+		        what, maybe, s->ms->response);
+	else if (sent)
+		fail(r, st, "connection closed by %s while waiting for %s%s", s->name, what, maybe);
+	else
+		fail(r, st, "connection to %s lost while sending %s", s->name, cmd);
+	r->timeout = timed;
+	drop(s);
+	return -1;
+}
+
+/* read_reply - read one reply into the session's response fields, as libetpan does */
+static int read_reply(mailsmtp *ms)
+{
+	int code = 0, more = 0;
+	char *line;
+
+	mmap_string_assign(ms->response_buffer, "");
+	do {
+		line = mailstream_read_line_remove_eol(ms->stream, ms->line_buffer);
+		if (line == NULL) {
+			code = 0;
+			break;
+		}
+		if (!isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+		        !isdigit((unsigned char)line[2]) ||
+		        (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
+			mmap_string_append(ms->response_buffer, line);
+			code = 0;
+			break;
+		}
+		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		more = line[3] == '-';
+		mmap_string_append(ms->response_buffer, line[3] ? line + 4 : line + 3);
+		mmap_string_append_c(ms->response_buffer, '\n');
+	} while (more && ms->response_buffer->len < MAX_REPLY);
+	if (more)
+		code = 0;
+	ms->response = ms->response_buffer->str;
+	ms->response_code = code;
+	return code;
+}
+
+/* command - send one command line, read its reply; the reply code, 0 or -1 */
+static int command(mailsmtp *ms, const char *line)
+{
+	ms->response_code = -1;
+	if (mailstream_write(ms->stream, line, strlen(line)) < 0 ||
+	        mailstream_flush(ms->stream) < 0)
+		return -1;
+	return read_reply(ms);
+}
+
+/* keyword - 1 when the n bytes at p are the keyword kw (any case) */
+static int keyword(const char *p, size_t n, const char *kw)
+{
+	return strlen(kw) == n && strncasecmp(p, kw, n) == 0;
+}
+
+/* parse_ehlo - extension keywords of the EHLO reply into the session's flags */
+static void parse_ehlo(mailsmtp *ms)
+{
+	static const struct {
+		const char *kw;
+		int flag;
+	} ext[] = {{"STARTTLS", MAILSMTP_ESMTP_STARTTLS}, {"SIZE", MAILSMTP_ESMTP_SIZE},
+	        {"DSN", MAILSMTP_ESMTP_DSN}, {"8BITMIME", MAILSMTP_ESMTP_8BITMIME},
+	        {"PIPELINING", MAILSMTP_ESMTP_PIPELINING}, {"EXPN", MAILSMTP_ESMTP_EXPN},
+	        {"ETRN", MAILSMTP_ESMTP_ETRN}, {"CLIENTID", MAILSMTP_ESMTP_CLIENTID}},
+	  mech[] = {{"PLAIN", MAILSMTP_AUTH_PLAIN}, {"LOGIN", MAILSMTP_AUTH_LOGIN},
+	          {"CRAM-MD5", MAILSMTP_AUTH_CRAM_MD5}, {"DIGEST-MD5", MAILSMTP_AUTH_DIGEST_MD5},
+	          {"GSSAPI", MAILSMTP_AUTH_GSSAPI}, {"SRP", MAILSMTP_AUTH_SRP},
+	          {"NTLM", MAILSMTP_AUTH_NTLM}, {"KERBEROS_V4", MAILSMTP_AUTH_KERBEROS_V4}};
+	const char *p = ms->response, *q;
+	size_t i, n, m;
+
+	ms->esmtp = MAILSMTP_ESMTP;
+	ms->auth = MAILSMTP_AUTH_CHECKED;
+	ms->smtp_max_msg_size = 0;
+	/* the first line is the server's name and greeting, not a keyword */
+	while (p && (p = strchr(p, '\n')) != NULL && *++p) {
+		n = strcspn(p, " =\n");
+		if (keyword(p, n, "AUTH")) {
+			for (q = p + n; *q && *q != '\n'; q += m) {
+				q += strspn(q, " =");
+				m = strcspn(q, " \n");
+				for (i = 0; i < sizeof(mech) / sizeof(mech[0]); i++)
+					if (keyword(q, m, mech[i].kw))
+						ms->auth |= mech[i].flag;
+			}
+			continue;
+		}
+		for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+			if (keyword(p, n, ext[i].kw))
+				ms->esmtp |= ext[i].flag;
+		if (keyword(p, n, "SIZE") && p[n] == ' ')
+			ms->smtp_max_msg_size = strtoul(p + n + 1, NULL, 10);
+	}
+}
+
+/* helo_name - relay_conf.helo, else the host name; 0 ok, -1 with r filled */
+static int helo_name(const struct smtp *s, char *buf, size_t len, struct smtp_reply *r)
+{
+	size_t i;
+
+	if (s->rc->helo && s->rc->helo[0])
+		snprintf(buf, len, "%s", s->rc->helo);
+	else if (gethostname(buf, len) != 0 || buf[0] == '\0')
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] >= 0x7f)
+			break;
+	if (buf[i] == '\0' && i <= 255)
+		return 0;
+	fail(r, STAGE_EHLO, "the EHLO name \"%.64s\" is not a valid host name (set helo)", buf);
+	r->refused = 1;
+	return -1;
+}
+
+/* ehlo - say EHLO name (HELO when EHLO is refused and neither TLS nor AUTH is
+ * wanted); 0 ok, -1 with r filled and the session closed */
+static int ehlo(struct smtp *s, const char *name, struct smtp_reply *r)
+{
+	char line[300];
+	long long t0 = begin(s);
+	int code;
+
+	snprintf(line, sizeof(line), "EHLO %s\r\n", name);
+	code = command(s->ms, line);
+	if (code == 250) {
+		parse_ehlo(s->ms);
+		return 0;
+	}
+	if (code >= 500 && s->rc->tls == TLS_NONE && s->rc->user == NULL) {
+		snprintf(line, sizeof(line), "HELO %s\r\n", name);
+		t0 = begin(s);
+		if (command(s->ms, line) == 250) {
+			s->ms->esmtp = 0;
+			s->ms->auth = MAILSMTP_AUTH_NOT_CHECKED;
+			return 0;
+		}
+	}
+	return step_failed(s, r, STAGE_EHLO, t0);
+}
+
+/* tls_setup - the libetpan TLS callback: send SNI unless the host is an address */
+static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+	const struct smtp *s = data;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, s->rc->host, buf) == 1 || inet_pton(AF_INET6, s->rc->host, buf) == 1)
+		return;
+	mailstream_ssl_set_server_name(ctx, s->rc->host);
+}
+
+/* verify - check the peer chain of stream for the relay host; 0 ok, -1 with r filled */
+static int verify(
+        const struct smtp *s, mailstream *stream, enum smtp_stage st, struct smtp_reply *r)
+{
+	reply_init(r, st);
+	if (tlsverify_stream(stream, s->rc->host, s->rc->ca_file, r->text, sizeof(r->text)) == 0)
+		return 0;
+	r->tls_error = 1;
+	return -1;
+}
+
+/* wait_connect - finish a non-blocking connect within the timeout; 0 or an errno */
+static int wait_connect(int fd, int timeout)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int n, err = 0;
+
+	do
+		n = poll(&pfd, 1, timeout * 1000);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return ETIMEDOUT;
+	if (n < 0)
+		return errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/* tcp_connect - a connected blocking socket with TCP_NODELAY, or -1 with r filled */
+static int tcp_connect(struct smtp *s, struct smtp_reply *r)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[16], addr[INET6_ADDRSTRLEN] = "", where[400];
+	int fd = -1, err = 0, gai, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", s->rc->port);
+	gai = getaddrinfo(s->rc->host, port, &hints, &res);
+	if (gai != 0)
+		return fail(r, STAGE_CONNECT, "cannot find the address of %s: %s", s->rc->host,
+		        gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	for (ai = res; ai; ai = ai->ai_next) {
+		getnameinfo(
+		        ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		        ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (fd >= FD_SETSIZE) {
+			close(fd);
+			freeaddrinfo(res);
+			return fail(r, STAGE_CONNECT,
+			        "too many open files: descriptor %d is beyond what libetpan's "
+			        "select() can wait on (%d)",
+			        fd, FD_SETSIZE);
+		}
+		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
+		if (err == EINPROGRESS)
+			err = wait_connect(fd, s->timeout);
+		if (err == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (strcmp(addr, s->rc->host) == 0 || addr[0] == '\0')
+		snprintf(where, sizeof(where), "%s", s->name);
+	else
+		snprintf(where, sizeof(where), "%s (%s)", s->name, addr);
+	if (fd < 0) {
+		if (err == ECONNREFUSED)
+			return fail(r, STAGE_CONNECT, "connection refused by %s", where);
+		if (err == ETIMEDOUT) {
+			fail(r, STAGE_CONNECT, "timed out after %d s connecting to %s", s->timeout,
+			        where);
+			r->timeout = 1;
+			return -1;
+		}
+		return fail(r, STAGE_CONNECT, "cannot connect to %s: %s", where, strerror(err));
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* greet - connect, wrap the socket for libetpan (implicit TLS verified first)
+ * and read the greeting; 0 ok, -1 with r filled and the session closed */
+static int greet(struct smtp *s, struct smtp_reply *r)
+{
+	mailstream *stream;
+	long long t0;
+	int fd;
+
+	if ((fd = tcp_connect(s, r)) < 0)
+		return -1;
+	if ((s->ms = mailsmtp_new(0, NULL)) == NULL) {
+		close(fd);
+		return fail(r, STAGE_CONNECT, "out of memory");
+	}
+	mailsmtp_set_timeout(s->ms, s->timeout);
+	t0 = now_ms();
+	if (s->rc->tls == TLS_IMPLICIT) {
+		stream = mailstream_ssl_open_with_callback_timeout(fd, s->timeout, tls_setup, s);
+		if (stream == NULL) {
+			close(fd);
+			drop(s);
+			if (now_ms() - t0 >= (long long)s->timeout * 1000 - 250) {
+				fail(r, STAGE_CONNECT, "TLS handshake with %s timed out after %d s",
+				        s->name, s->timeout);
+				r->timeout = 1;
+			} else {
+				fail(r, STAGE_CONNECT,
+				        "TLS handshake with %s failed (is this an implicit-TLS "
+				        "port? "
+				        "port 587 normally wants tls = starttls)",
+				        s->name);
+			}
+			r->tls_error = 1;
+			return -1;
+		}
+		if (verify(s, stream, STAGE_CONNECT, r) < 0) {
+			mailstream_close(stream);
+			drop(s);
+			return -1;
+		}
+	} else if ((stream = mailstream_socket_open_timeout(fd, s->timeout)) == NULL) {
+		close(fd);
+		drop(s);
+		return fail(r, STAGE_CONNECT, "out of memory");
+	}
+	mailstream_low_set_timeout(mailstream_get_low(stream), s->timeout);
+	t0 = begin(s);
+	if (mailsmtp_connect(s->ms, stream) != MAILSMTP_NO_ERROR)
+		return step_failed(s, r, STAGE_CONNECT, t0); /* libetpan closed the stream */
+	return 0;
+}
+
+/* starttls - STARTTLS, verify, EHLO again; 0 ok, -1 with r filled and the session closed */
+static int starttls(struct smtp *s, const char *name, struct smtp_reply *r)
+{
+	long long t0;
+	int ret;
+
+	if (!(s->ms->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
+		drop(s);
+		fail(r, STAGE_STARTTLS,
+		        "STARTTLS not offered by the server; refusing to send "
+		        "without TLS");
+		r->tls_error = 1;
+		return -1;
+	}
+	t0 = begin(s);
+	ret = mailsmtp_socket_starttls_with_callback(s->ms, tls_setup, s);
+	if (ret == MAILSMTP_ERROR_SSL) {
+		int timed = now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+		drop(s);
+		if (timed)
+			fail(r, STAGE_STARTTLS, "TLS handshake with %s timed out after %d s",
+			        s->name, s->timeout);
+		else
+			fail(r, STAGE_STARTTLS, "TLS handshake with %s failed after STARTTLS",
+			        s->name);
+		r->timeout = timed;
+		r->tls_error = 1;
+		return -1;
+	}
+	if (ret != MAILSMTP_NO_ERROR) {
+		step_failed(s, r, STAGE_STARTTLS, t0);
+		r->tls_error = 1;
+		return -1;
+	}
+	if (s->ms->stream->read_buffer_len > 0) {
+		drop(s);
+		fail(r, STAGE_STARTTLS,
+		        "the server sent unencrypted data after agreeing to "
+		        "STARTTLS (a command injection attempt); refusing");
+		r->tls_error = 1;
+		return -1;
+	}
+	mailstream_low_set_timeout(mailstream_get_low(s->ms->stream), s->timeout);
+	if (verify(s, s->ms->stream, STAGE_STARTTLS, r) < 0) {
+		drop(s);
+		return -1;
+	}
+	return ehlo(s, name, r);
+}
+
+/* auth - AUTH PLAIN (LOGIN when PLAIN is not offered) through SASL; 0 ok, -1 with r filled */
+static int auth(struct smtp *s, struct smtp_reply *r)
+{
+	int type, ret;
+	long long t0;
+
+	type = (s->ms->auth & MAILSMTP_AUTH_PLAIN)   ? MAILSMTP_AUTH_PLAIN
+	       : (s->ms->auth & MAILSMTP_AUTH_LOGIN) ? MAILSMTP_AUTH_LOGIN
+	                                             : 0;
+	if (type == 0 || s->rc->password == NULL) {
+		drop(s);
+		if (type == 0)
+			fail(r, STAGE_AUTH, "the server offers neither AUTH PLAIN nor AUTH LOGIN");
+		else
+			fail(r, STAGE_AUTH, "no password is configured for user %s", s->rc->user);
+		r->refused = 1;
+		return -1;
+	}
+	t0 = begin(s);
+	ret = mailsmtp_auth_type(s->ms, s->rc->user, s->rc->password, type);
+	if (ret == MAILSMTP_NO_ERROR)
+		return 0;
+	if (ret != MAILSMTP_ERROR_STREAM && s->ms->response_code == -1) {
+		drop(s);
+		fail(r, STAGE_AUTH,
+		        "AUTH %s could not start on this side (%s); is libsasl2-modules installed?",
+		        type == MAILSMTP_AUTH_PLAIN ? "PLAIN" : "LOGIN", mailsmtp_strerror(ret));
+		r->refused = 1;
+		return -1;
+	}
+	return step_failed(s, r, STAGE_AUTH, t0);
+}
+
+/* smtp_new - a session for relay rc */
+struct smtp *smtp_new(const struct relay_conf *rc)
+{
+	struct smtp *s = calloc(1, sizeof(*s));
+	const char *host = rc->host ? rc->host : "(no host)";
+
+	if (s == NULL)
+		return NULL;
+	s->rc = rc;
+	s->timeout = rc->timeout > 0 ? rc->timeout : 30;
+	snprintf(s->name, sizeof(s->name), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, rc->port);
+	return s;
+}
+
+/* smtp_open - connect, EHLO, TLS and verification, AUTH */
+int smtp_open(struct smtp *s, struct smtp_reply *r)
+{
+	char name[256];
+
+	drop(s);
+	if (s->rc->host == NULL || s->rc->host[0] == '\0')
+		return fail(r, STAGE_CONNECT, "no relay host is configured");
+	if (s->rc->user && s->rc->tls == TLS_NONE) {
+		fail(r, STAGE_AUTH,
+		        "a user is configured for AUTH but tls = none: refusing to send the "
+		        "password without TLS");
+		r->refused = 1;
+		return -1;
+	}
+	if (helo_name(s, name, sizeof(name), r) < 0 || greet(s, r) < 0 || ehlo(s, name, r) < 0)
+		return -1;
+	if (s->rc->tls == TLS_STARTTLS && starttls(s, name, r) < 0)
+		return -1;
+	if (s->rc->user && auth(s, r) < 0)
+		return -1;
+	s->ready = 1;
+	copy_reply(s, r, s->rc->user ? STAGE_AUTH : STAGE_EHLO);
+	return 0;
+}
+
+/* smtp_is_open - 1 when the session is connected and usable */
+int smtp_is_open(const struct smtp *s)
+{
+	return s && s->ready && s->ms && s->ms->stream;
+}
+
+/* bad_address - 1 (r filled) when a is unsafe to hand to libetpan */
+static int bad_address(const char *a, const char *what, enum smtp_stage st, struct smtp_reply *r)
+{
+	size_t i, n = a ? strlen(a) : 0;
+
+	if (n == 0)
+		fail(r, st, "the %s address is empty", what);
+	else if (n > 254)
+		fail(r, st, "the %s address is longer than 254 characters", what);
+	else {
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)a[i];
+			if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+				break;
+		}
+		if (i == n)
+			return 0;
+		fail(r, st, "the %s address contains a forbidden character (0x%02x)", what,
+		        (unsigned char)a[i]);
+	}
+	r->refused = 1;
+	return 1;
+}
+
+/* smtp_send - one transaction: MAIL, RCPT, DATA, the message, the final dot */
+int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
+        struct smtp_reply *r)
+{
+	long long t0;
+	int reused, tries;
+
+	if (bad_address(from, "sender", STAGE_MAIL, r) ||
+	        bad_address(to, "recipient", STAGE_RCPT, r))
+		return -1;
+	/* libetpan always ends the data with CRLF.CRLF: drop one line end of ours */
+	if (len >= 2 && msg[len - 2] == '\r' && msg[len - 1] == '\n')
+		len -= 2;
+	else if (len >= 1 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		len -= 1;
+	for (tries = 0;; tries++) {
+		reused = smtp_is_open(s);
+		if (!reused && smtp_open(s, r) < 0)
+			return -1;
+		t0 = begin(s);
+		if (mailsmtp_mail(s->ms, from) == MAILSMTP_NO_ERROR)
+			break;
+		step_failed(s, r, STAGE_MAIL, t0);
+		/* a kept connection the server closed while idle: once more on a new one */
+		if (!reused || tries > 0 || (r->code != 0 && r->code != 421))
+			return -1;
+		drop(s);
+	}
+	t0 = begin(s);
+	if (mailsmtp_rcpt(s->ms, to) != MAILSMTP_NO_ERROR)
+		return step_failed(s, r, STAGE_RCPT, t0);
+	t0 = begin(s);
+	if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)
+		return step_failed(s, r, STAGE_DATA, t0);
+	t0 = begin(s);
+	if (mailsmtp_data_message(s->ms, msg, len) != MAILSMTP_NO_ERROR)
+		/* no reply read: the final dot did not get out, nothing can have been accepted */
+		return step_failed(
+		        s, r, s->ms->response_code == -1 ? STAGE_DATA : STAGE_DATA_END, t0);
+	copy_reply(s, r, STAGE_DATA_END);
+	return 0;
+}
+
+/* smtp_close - QUIT when the session is healthy, else just drop it */
+void smtp_close(struct smtp *s)
+{
+	if (s == NULL)
+		return;
+	if (smtp_is_open(s))
+		mailsmtp_quit(s->ms); /* sends QUIT, does not wait for 221, closes */
+	drop(s);
+}
+
+/* smtp_free - close and release */
+void smtp_free(struct smtp *s)
+{
+	smtp_close(s);
+	free(s);
+}
+
+/* smtp_relay_name - "host:port" */
+const char *smtp_relay_name(const struct smtp *s)
+{
+	return s->name;
+}
+
+/* smtp_stage_name - "connect", "ehlo", ..., "data-end" */
+const char *smtp_stage_name(enum smtp_stage st)
+{
+	if ((unsigned)st >= sizeof(stage_names) / sizeof(stage_names[0]))
+		return "unknown";
+	return stage_names[st];
+}

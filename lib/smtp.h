@@ -1,0 +1,68 @@
+/*
+ * smtp - the only module that speaks SMTP (through libetpan).
+ *
+ * One struct smtp is one session to one relay: connect, EHLO, STARTTLS or
+ * implicit TLS with the certificate chain and host name verified (libetpan
+ * checks nothing by itself), SNI, AUTH PLAIN inside TLS only, then many
+ * transactions on the same connection.  Every step has a timeout
+ * (relay_conf.timeout).  Each call fills a struct smtp_reply with the stage
+ * reached and the server's reply verbatim (or the local error), so the
+ * caller can classify it (reply.h) and record it in the job's history.
+ *
+ * The session owns its libetpan objects; smtp_free releases them.  The
+ * caller must ignore SIGPIPE (libetpan writes with send() without
+ * MSG_NOSIGNAL).  Not thread-safe; one session per thread.
+ */
+#ifndef SPOOLD_SMTP_H
+#define SPOOLD_SMTP_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+enum smtp_stage {
+	STAGE_CONNECT,
+	STAGE_EHLO,
+	STAGE_STARTTLS,
+	STAGE_AUTH,
+	STAGE_MAIL,
+	STAGE_RCPT,
+	STAGE_DATA,
+	STAGE_DATA_END,
+};
+
+struct smtp_reply {
+	enum smtp_stage stage; /* where the session got to */
+	int code;              /* the server's reply code; 0 when none (local error, timeout, drop) */
+	int tls_error;         /* 1 when TLS negotiation or certificate verification failed */
+	int timeout;           /* 1 when the step timed out */
+	int refused;           /* 1 when spoold itself refused the step before the server saw it
+				* (bad address, AUTH without TLS, no usable AUTH mechanism, bad
+				* EHLO name): retrying cannot help, the settings or job must change */
+	char text[2048];       /* the reply text verbatim (lines joined by \n), or the local error */
+};
+
+struct smtp;
+
+/* smtp_new - a session for relay rc (rc must outlive the session) */
+struct smtp *smtp_new(const struct relay_conf *rc);
+/* smtp_open - connect, EHLO, TLS and verification, AUTH; 0 ok, -1 with r filled */
+int smtp_open(struct smtp *s, struct smtp_reply *r);
+/* smtp_is_open - 1 when the session is connected and usable */
+int smtp_is_open(const struct smtp *s);
+/* smtp_send - one transaction; 0 when the server accepted (2xx after the
+ * final dot), -1 with r filled.  Opens the session if needed.  After a
+ * rejected transaction the session is reset and stays usable; after a
+ * timeout or a drop it is closed. */
+int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
+	size_t len, struct smtp_reply *r);
+/* smtp_close - QUIT when the session is healthy, else just drop it */
+void smtp_close(struct smtp *s);
+/* smtp_free - close and release */
+void smtp_free(struct smtp *s);
+/* smtp_relay_name - "host:port" */
+const char *smtp_relay_name(const struct smtp *s);
+/* smtp_stage_name - "connect", "ehlo", ..., "data-end" */
+const char *smtp_stage_name(enum smtp_stage st);
+
+#endif

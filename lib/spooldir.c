@@ -1,0 +1,553 @@
+/*
+ * spooldir - folders, names, reads, durable writes and renames, claims.
+ *
+ * See spooldir.h for the rules.  Everything is relative to directory
+ * descriptors opened once by spooldir_open; a job name is checked by
+ * spooldir_name_valid before it is used.  Recovery, pruning and the
+ * idempotency markers live in spooldir_recover.c and spooldir_ids.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "spooldir.h"
+#include "spooldir_int.h"
+
+static const char *const folder_names[F_COUNT] = {
+        "tmp",
+        "new",
+        "active",
+        "deferred",
+        "hold",
+        "sent",
+        "failed",
+        "corrupt",
+};
+
+/* spooldir_folder_name - the folder's directory name */
+const char *spooldir_folder_name(enum folder f)
+{
+	return (unsigned)f < F_COUNT ? folder_names[f] : "?";
+}
+
+/* spooldir_folder_parse - folder by directory name, or -1 */
+int spooldir_folder_parse(const char *name)
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if (!strcmp(name, folder_names[f]))
+			return f;
+	return -1;
+}
+
+/* spooldir_open - open (and with create, make) the spool */
+int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, size_t errlen)
+{
+	memset(sd, 0, sizeof *sd);
+	sd->root = -1;
+	for (int f = 0; f <= F_IDS; f++)
+		sd->fd[f] = -1;
+	if (create && mkdir(path, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create spool %s: %s", path, strerror(errno));
+		return -1;
+	}
+	sd->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sd->root < 0) {
+		snprintf(err, errlen, "cannot open spool %s: %s", path, strerror(errno));
+		return -1;
+	}
+	sd->path = strdup(path);
+	for (int f = 0; f <= F_IDS; f++) {
+		const char *name = f == F_IDS ? "ids" : folder_names[f];
+		int *fdp = &sd->fd[f];
+		if (create && mkdirat(sd->root, name, f == F_TMP || f == F_NEW ? 0770 : 0750) < 0 &&
+		        errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s/%s: %s", path, name,
+			        strerror(errno));
+			goto fail;
+		}
+		*fdp = openat(sd->root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*fdp < 0) {
+			snprintf(err, errlen, "cannot open %s/%s: %s%s", path, name,
+			        strerror(errno),
+			        errno == ENOENT ? " (is this a spool? spoold creates it)" : "");
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	spooldir_close(sd);
+	return -1;
+}
+
+/* spooldir_close - flush pending syncs and close every descriptor */
+void spooldir_close(struct spooldir *sd)
+{
+	if (sd->root >= 0)
+		spooldir_flush(sd);
+	for (int f = 0; f <= F_IDS; f++)
+		if (sd->fd[f] >= 0)
+			close(sd->fd[f]);
+	if (sd->root >= 0)
+		close(sd->root);
+	free(sd->pending);
+	free(sd->path);
+	memset(sd, 0, sizeof *sd);
+	sd->root = -1;
+	for (int f = 0; f <= F_IDS; f++)
+		sd->fd[f] = -1;
+}
+
+/* has_suffix - 1 when s ends in suf */
+static int has_suffix(const char *s, size_t len, const char *suf)
+{
+	size_t n = strlen(suf);
+	return len >= n && !memcmp(s + len - n, suf, n);
+}
+
+/* spooldir_name_valid - a safe job name */
+int spooldir_name_valid(const char *name)
+{
+	size_t len = 0;
+
+	if (!name || !*name || *name == '.')
+		return 0;
+	for (const char *p = name; *p; p++, len++) {
+		unsigned char c = (unsigned char)*p;
+		if (len >= SPOOLDIR_NAME_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		            strchr("._:,=+-", c)))
+			return 0;
+	}
+	return !has_suffix(name, len, SPOOLDIR_REASON_SUFFIX) &&
+	       !has_suffix(name, len, SPOOLDIR_EML_SUFFIX);
+}
+
+/* spooldir_newname - a unique name: seconds.Mmicros.Ppid.Qcount.host */
+char *spooldir_newname(char *buf, size_t len)
+{
+	static unsigned counter;
+	char host[64];
+	struct timeval tv;
+
+	if (gethostname(host, sizeof host) < 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			*p = '-';
+	gettimeofday(&tv, NULL);
+	snprintf(buf, len, "%lld.M%06ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
+	        (long)getpid(), ++counter, host);
+	return buf;
+}
+
+/* sd_sync_file - fdatasync now, or later with the batch; closes fd */
+static int sd_sync_file(struct spooldir *sd, int fd)
+{
+	if (sd->batch) {
+		if (sd->npending == sd->cpending) {
+			size_t n = sd->cpending ? sd->cpending * 2 : 64;
+			int *p = realloc(sd->pending, n * sizeof *p);
+			if (!p)
+				goto now;
+			sd->pending = p;
+			sd->cpending = n;
+		}
+		sd->pending[sd->npending++] = fd;
+		return 0;
+	}
+now:
+	if (fdatasync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* sd_sync_dir - fsync a folder now, or mark it for the batch */
+static int sd_sync_dir(struct spooldir *sd, enum folder f)
+{
+	if (sd->batch) {
+		sd->dirty[f] = 1;
+		return 0;
+	}
+	return fsync(sd->fd[f]);
+}
+
+/* spooldir_batch - collect syncs (on) or flush and stop collecting (off) */
+void spooldir_batch(struct spooldir *sd, int on)
+{
+	if (!on)
+		spooldir_flush(sd);
+	sd->batch = on;
+}
+
+/* spooldir_flush - make every collected change durable */
+int spooldir_flush(struct spooldir *sd)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sd->npending; i++) {
+		if (fdatasync(sd->pending[i]) < 0)
+			rc = -1;
+		close(sd->pending[i]);
+	}
+	sd->npending = 0;
+	for (int f = 0; f <= F_IDS; f++)
+		if (sd->dirty[f]) {
+			if (fsync(sd->fd[f]) < 0)
+				rc = -1;
+			sd->dirty[f] = 0;
+		}
+	return rc;
+}
+
+/* sd_rename_noreplace - rename that never replaces an existing name */
+int sd_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
+{
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system without RENAME_NOREPLACE: check, then rename. */
+	struct stat st;
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(fromfd, from, tofd, to);
+}
+
+/* sd_open_regular - open folder/name for reading only if it is a regular file */
+int sd_open_regular(
+        struct spooldir *sd, int dirfd, const char *name, struct stat *st, char *err, size_t errlen)
+{
+	struct stat lst;
+	int fd;
+
+	if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		snprintf(err, errlen, "not a regular file (%s); never opened",
+		        S_ISLNK(lst.st_mode)    ? "a symbolic link"
+		        : S_ISFIFO(lst.st_mode) ? "a FIFO"
+		        : S_ISDIR(lst.st_mode)  ? "a directory"
+		        : S_ISSOCK(lst.st_mode) ? "a socket"
+		                                : "a device");
+		errno = EINVAL;
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "not a regular file; never read");
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	(void)sd;
+	return fd;
+}
+
+/* sd_read_fd - read a whole open file of known size (at most max) */
+int sd_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *len, char *err,
+        size_t errlen)
+{
+	size_t size = (size_t)st->st_size, got = 0;
+	char *b;
+
+	if (st->st_size < 0 || size > max) {
+		snprintf(err, errlen, "file is %lld bytes; the limit is %zu",
+		        (long long)st->st_size, max);
+		errno = EFBIG;
+		return -1;
+	}
+	b = malloc(size + 1);
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (got < size) {
+		ssize_t n = pread(fd, b + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "read: %s", n < 0 ? strerror(errno) : "file shrank");
+			free(b);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* spooldir_read - read a regular file of a folder */
+int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max, char **buf,
+        size_t *len, struct stat *st, char *err, size_t errlen)
+{
+	struct stat tmp;
+	int fd, rc;
+
+	if (!st)
+		st = &tmp;
+	fd = sd_open_regular(sd, sd->fd[f], name, st, err, errlen);
+	if (fd < 0)
+		return -1;
+	rc = sd_read_fd(fd, st, max, buf, len, err, errlen);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* sd_write_temp - write data to a hidden temporary in dirfd; returns its fd */
+int sd_write_temp(struct spooldir *sd, int dirfd, const char *name, const char *data, size_t len,
+        time_t mtime, int lock, char *tmpname, size_t tmplen)
+{
+	static unsigned seq;
+	size_t off = 0;
+	int fd;
+
+	(void)sd;
+	snprintf(tmpname, tmplen, ".%s.%ld.%u.tmp", name, (long)getpid(), ++seq);
+	fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (lock && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (mtime) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
+		if (futimens(fd, ts) < 0)
+			goto fail;
+	}
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	unlinkat(dirfd, tmpname, 0);
+	errno = e;
+	return -1;
+}
+
+/* spooldir_write - atomic, durable replacement of folder/name */
+int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
+        size_t len, time_t mtime)
+{
+	char tmp[SPOOLDIR_NAME_MAX + 64];
+	int fd = sd_write_temp(
+	        sd, sd->fd[f], name, data, len, mtime, f == F_ACTIVE, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	if (renameat(sd->fd[f], tmp, sd->fd[f], name) < 0) {
+		int e = errno;
+		close(fd);
+		unlinkat(sd->fd[f], tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (sd_sync_file(sd, fd) < 0)
+		return -1;
+	return sd_sync_dir(sd, f);
+}
+
+/* spooldir_write_gz - write gzip-compressed data as folder/name */
+int spooldir_write_gz(
+        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len)
+{
+	z_stream z = {0};
+	uLong cap = compressBound((uLong)len) + 64;
+	unsigned char *out = malloc(cap);
+	int rc;
+
+	if (!out)
+		return -1;
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(out);
+		errno = ENOMEM;
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	rc = deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(out);
+		errno = EIO;
+		return -1;
+	}
+	rc = spooldir_write(sd, f, name, (char *)out, z.total_out, 0);
+	free(out);
+	return rc;
+}
+
+/* spooldir_read_gz - read and decompress folder/name */
+int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf, size_t *len,
+        char *err, size_t errlen)
+{
+	char *gz;
+	size_t gzlen, cap = 65536, used = 0;
+	z_stream z = {0};
+	char *out;
+	int rc;
+
+	if (spooldir_read(sd, f, name, 64 << 20, &gz, &gzlen, NULL, err, errlen) < 0)
+		return -1;
+	out = malloc(cap);
+	if (!out || inflateInit2(&z, 15 + 32) != Z_OK) {
+		free(out);
+		free(gz);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	z.next_in = (unsigned char *)gz;
+	z.avail_in = (uInt)gzlen;
+	do {
+		if (cap - used < 4096) {
+			char *n = realloc(out, cap * 2);
+			if (!n) {
+				rc = Z_MEM_ERROR;
+				break;
+			}
+			out = n;
+			cap *= 2;
+		}
+		z.next_out = (unsigned char *)out + used;
+		z.avail_out = (uInt)(cap - used - 1);
+		rc = inflate(&z, Z_NO_FLUSH);
+		used = cap - 1 - z.avail_out;
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	free(gz);
+	if (rc != Z_STREAM_END) {
+		snprintf(err, errlen, "%s: damaged compressed file (zlib error %d)", name, rc);
+		free(out);
+		return -1;
+	}
+	out[used] = '\0';
+	*buf = out;
+	*len = used;
+	return 0;
+}
+
+/* spooldir_rename - durable move between folders, never replacing */
+int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const char *name)
+{
+	if (sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0)
+		return -1;
+	if (sd_sync_dir(sd, to) < 0)
+		return -1;
+	return from == F_ACTIVE || from == F_NEW ? 0 : sd_sync_dir(sd, from);
+}
+
+/* spooldir_move - rewrite the job, then move it to another folder */
+int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
+        const char *data, size_t len, time_t mtime)
+{
+	char tmp[SPOOLDIR_NAME_MAX + 64];
+	int fd = sd_write_temp(
+	        sd, sd->fd[from], name, data, len, mtime, from == F_ACTIVE, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	if (renameat(sd->fd[from], tmp, sd->fd[from], name) < 0 ||
+	        sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0) {
+		int e = errno;
+		close(fd);
+		unlinkat(sd->fd[from], tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (sd_sync_file(sd, fd) < 0 || sd_sync_dir(sd, to) < 0)
+		return -1;
+	return sd_sync_dir(sd, from);
+}
+
+/* spooldir_unlink - remove a job and its side files */
+int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name)
+{
+	char side[SPOOLDIR_NAME_MAX + 32];
+	int rc = unlinkat(sd->fd[f], name, 0);
+
+	if (rc < 0 && errno != ENOENT)
+		return -1;
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
+	unlinkat(sd->fd[f], side, 0);
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
+	unlinkat(sd->fd[f], side, 0);
+	if (sd_sync_dir(sd, f) < 0)
+		return -1;
+	return rc;
+}
+
+/* spooldir_locate - the folder holding name (tmp/ excluded), or -1 */
+int spooldir_locate(struct spooldir *sd, const char *name)
+{
+	struct stat st;
+
+	for (int f = F_NEW; f < F_COUNT; f++)
+		if (fstatat(sd->fd[f], name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return f;
+	return -1;
+}
+
+/* spooldir_each - iterate over a folder's entries */
+int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, void *arg)
+{
+	int fd = dup(sd->fd[f]);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!all && !spooldir_name_valid(de->d_name))
+			continue;
+		if (fstatat(sd->fd[f], de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile */
+		rc = fn(sd, f, de->d_name, &st, arg);
+	}
+	closedir(d);
+	return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * spooldir - the spool on disk: folders, claims, durable state changes.
+ *
+ * A folder is a state and a rename is a state change (DESIGN.md, "The
+ * spool").  struct spooldir holds a descriptor for the root and for each
+ * folder; every operation is relative to them (openat/renameat), never to
+ * a path built from a job name, and a name must pass spooldir_name_valid
+ * first.  Files that are not regular files are never opened for reading
+ * (O_NOFOLLOW, then fstat).
+ *
+ * Ownership: a job in active/ is flock'ed by the process working on it;
+ * every inode that appears under its name in active/ is locked first.
+ *
+ * Durability: a changed job is written to a hidden temporary file in the
+ * folder it leaves, renamed over the job, then renamed into its new
+ * folder; the job is therefore always in exactly one folder under its
+ * name.  File data and both directories are fsync'ed.  With
+ * spooldir_batch(sd, 1) the syncs are collected and done together by
+ * spooldir_flush; callers must flush before reporting the new state.
+ *
+ * Besides the folders the root holds ids/ (idempotency markers, one per
+ * job id, see spooldir_dedupe) and state files of later modules.
+ */
+#ifndef SPOOLD_SPOOLDIR_H
+#define SPOOLD_SPOOLDIR_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum folder {
+	F_TMP,
+	F_NEW,
+	F_ACTIVE,
+	F_DEFERRED,
+	F_HOLD,
+	F_SENT,
+	F_FAILED,
+	F_CORRUPT,
+	F_COUNT
+};
+#define F_IDS F_COUNT /* ids/: not a job folder, but read and written like one */
+
+#define SPOOLDIR_NAME_MAX 200
+#define SPOOLDIR_REASON_SUFFIX ".reason.txt"
+#define SPOOLDIR_EML_SUFFIX ".eml.gz"
+
+struct spooldir {
+	char *path;
+	int root;
+	int fd[F_COUNT + 1];    /* fd[F_IDS] is ids/ */
+	int batch;              /* collect syncs until spooldir_flush */
+	int dirty[F_COUNT + 1]; /* folders whose directory needs an fsync */
+	int *pending;       /* file descriptors waiting for fdatasync */
+	size_t npending, cpending;
+};
+
+/* spooldir_folder_name - "new", "deferred", ... */
+const char *spooldir_folder_name(enum folder f);
+/* spooldir_folder_parse - folder by name; -1 when unknown */
+int spooldir_folder_parse(const char *name);
+
+/* spooldir_open - open (with create: make) the spool at path; 0 or -1 + err */
+int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, size_t errlen);
+/* spooldir_close - flush and close every descriptor */
+void spooldir_close(struct spooldir *sd);
+
+/* spooldir_name_valid - a job name: [A-Za-z0-9._:,=+-], not starting with
+ * '.', at most SPOOLDIR_NAME_MAX, not ending in a reserved suffix */
+int spooldir_name_valid(const char *name);
+/* spooldir_newname - a fresh unique Maildir-style name into buf */
+char *spooldir_newname(char *buf, size_t len);
+
+/* spooldir_read - read folder/name (regular files only, at most max bytes);
+ * 0 ok (*buf NUL-terminated, free() it), -1 with errno and the reason */
+int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max,
+	char **buf, size_t *len, struct stat *st, char *err, size_t errlen);
+/* spooldir_write - write data as folder/name atomically (hidden temp +
+ * rename); mtime 0 leaves the time alone.  Durable (or batched). */
+int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
+	size_t len, time_t mtime);
+/* spooldir_write_gz - the same, gzip-compressed with zlib */
+int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
+	size_t len);
+/* spooldir_read_gz - read and decompress folder/name; free() *buf */
+int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf,
+	size_t *len, char *err, size_t errlen);
+/* spooldir_rename - move name from one folder to another; -1 ENOENT when
+ * someone else moved it first (a lost claim), -1 EEXIST when the target
+ * name is taken.  Durable (or batched). */
+int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const char *name);
+/* spooldir_move - rewrite the job with data (and mtime when not 0), then
+ * rename it from one folder into another */
+int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
+	const char *data, size_t len, time_t mtime);
+/* spooldir_unlink - remove folder/name (and, for jobs, its side files) */
+int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name);
+/* spooldir_claim - lock the job, then rename new/ or deferred/ -> active/;
+ * 0 with *lockfd holding the job's flock (close it once the job has left
+ * active/), -1 ENOENT or EWOULDBLOCK when another process has it.  A job
+ * in active/ whose lock is free belongs to a dead process (recovery). */
+int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int *lockfd);
+/* spooldir_locate - the folder holding the job name, or -1 */
+int spooldir_locate(struct spooldir *sd, const char *name);
+
+/* spooldir_batch - on: collect syncs; off: flush and sync each change */
+void spooldir_batch(struct spooldir *sd, int on);
+/* spooldir_flush - fdatasync collected files and fsync dirty folders */
+int spooldir_flush(struct spooldir *sd);
+
+/* spooldir_each - call fn for every job name in folder f (hidden names,
+ * side files and invalid names are skipped unless all is set); stops when
+ * fn returns non-zero and returns that value */
+typedef int (*spooldir_fn)(struct spooldir *sd, enum folder f, const char *name,
+	const struct stat *st, void *arg);
+int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, void *arg);
+
+/* spooldir_dedupe - claim the idempotency marker for id on behalf of job
+ * name.  1: ours (new, or already ours, or stale beyond days); 0: another
+ * job holds it (its name in other, when other is not NULL) */
+int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int days,
+	char *other, size_t otherlen);
+/* spooldir_dedupe_release - drop the marker for id when job name holds it */
+void spooldir_dedupe_release(struct spooldir *sd, const char *id, const char *name);
+
+/* Recovery at start-up.  Counts what was done. */
+struct spooldir_recovery {
+	int active_returned; /* active/ jobs returned to waiting (deferred/, due now) */
+	int duplicates;      /* names found in two folders, one copy removed */
+	int tmp_removed;     /* tmp/ files older than a day removed */
+	int temps_removed;   /* hidden temporaries of an interrupted write removed */
+};
+/* spooldir_recover - run the start-up recovery (only one process at a time
+ * should; it takes the root's flock while it runs) */
+int spooldir_recover(struct spooldir *sd, time_t now, struct spooldir_recovery *rec);
+/* spooldir_prune - remove sent/ jobs older than days, stale ids/ markers */
+int spooldir_prune(struct spooldir *sd, time_t now, int sent_days, int dedupe_days);
+
+#endif

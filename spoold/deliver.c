@@ -1,0 +1,377 @@
+/*
+ * deliver - one job from its claim to its next folder.
+ *
+ * The order of events for a job: claim (rename into active/ under a
+ * lock), read and validate (a bad file goes to corrupt/ with its reason),
+ * expiry, not_before and idempotency checks, the message, one SMTP
+ * transaction, the reply's category, and the move into sent/, deferred/
+ * or failed/ with the attempt recorded in the job's history.  Moves are
+ * batched (spooldir_batch); deliver_flush makes them durable and only
+ * then writes their log lines, so a logged state is on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "expiry.h"
+#include "job.h"
+#include "log.h"
+#include "msg.h"
+#include "reason.h"
+#include "reply.h"
+#include "spoold.h"
+#include "timefmt.h"
+
+/* queue_log - keep a delivery line until the moves are durable */
+static void queue_log(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void queue_log(struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (!line)
+		return;
+	if (d->nlogs == d->clogs) {
+		size_t n = d->clogs ? d->clogs * 2 : 64;
+		char **v = realloc(d->logs, n * sizeof *v);
+		if (!v) {
+			log_info("%s", line);
+			free(line);
+			return;
+		}
+		d->logs = v;
+		d->clogs = n;
+	}
+	d->logs[d->nlogs++] = line;
+}
+
+/* deliver_flush - durable first, then the log lines */
+void deliver_flush(struct daemon *d)
+{
+	if (spooldir_flush(&d->sd) < 0)
+		log_warn("spool %s: sync failed", d->sd.path);
+	for (size_t i = 0; i < d->nlogs; i++) {
+		log_info("%s", d->logs[i]);
+		free(d->logs[i]);
+	}
+	d->nlogs = 0;
+	d->unflushed = 0;
+}
+
+/* quote - a reply text made safe for one key="value" log field */
+static void quote(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 3 < len; in++) {
+		if (*in == '\n') {
+			out[o++] = ' ';
+			out[o++] = '/';
+			out[o++] = ' ';
+		} else
+			out[o++] = *in == '"' ? '\'' : *in;
+	}
+	out[o] = '\0';
+}
+
+/* write_reason - NAME.reason.txt beside the job */
+static void write_reason(struct daemon *d, enum folder f, const char *name, const char *text)
+{
+	char side[SPOOLDIR_NAME_MAX + 32];
+
+	if (!text)
+		return;
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
+	if (spooldir_write(&d->sd, f, side, text, strlen(text), 0) < 0)
+		log_warn("%s/%s: cannot write the reason", spooldir_folder_name(f), side);
+}
+
+/* file_corrupt - a file that is not a valid job goes to corrupt/ */
+static void file_corrupt(struct daemon *d, enum folder from, const char *name, const char *why)
+{
+	char fresh[SPOOLDIR_NAME_MAX + 1];
+	const char *to = name;
+
+	/* A name we cannot use as a job name gets a fresh one in corrupt/. */
+	if (!spooldir_name_valid(name))
+		to = spooldir_newname(fresh, sizeof fresh);
+	if (renameat2(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to, RENAME_NOREPLACE) < 0 &&
+		renameat(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to) < 0) {
+		if (errno != ENOENT)
+			log_warn("%s/%s: cannot move to corrupt/", spooldir_folder_name(from), name);
+		return;
+	}
+	char *text = reason_corrupt(to, name, why);
+	write_reason(d, F_CORRUPT, to, text);
+	free(text);
+	queue_log(d, "job=%s status=corrupt reason=\"%s\"", to, why);
+}
+
+/* deliver_consider - read enough of a job to index it */
+void deliver_consider(struct daemon *d, enum folder f, const char *name, const struct stat *st,
+	time_t now)
+{
+	char err[512], *buf;
+	struct job j = {0};
+	time_t due = f == F_DEFERRED ? st->st_mtime : now, expires = 0;
+	size_t len;
+
+	if (*name == '.')
+		return;
+	if (S_ISREG(st->st_mode) && spooldir_name_valid(name) &&
+		spooldir_read(&d->sd, f, name, JOB_MAX_SIZE, &buf, &len, NULL, err, sizeof err) == 0) {
+		if (job_parse(&j, buf, len, err, sizeof err) == 0) {
+			time_t seen = job_spool_time(&j, "first_seen");
+			expires = job_expiry(&j, seen ? seen : now, d->conf.recall_days);
+		}
+		job_free(&j);
+		free(buf);
+	} else if (S_ISREG(st->st_mode) && spooldir_name_valid(name) && errno == ENOENT) {
+		return; /* gone already */
+	}
+	if (queue_add(&d->q, name, f, due, expires, now) < 0)
+		log_warnx("%s: out of memory; it waits for the next start", name);
+}
+
+/* settle_fail - the job fails: failed/ with its reason for staff */
+static void settle_fail(struct daemon *d, struct job *j, const char *name, const char *what,
+	const char *action, const char *reply)
+{
+	char *data, *text;
+
+	job_spool_set_str(j, "reason", what);
+	job_spool_set_time(j, "next_attempt", 0);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_FAILED, name, data, strlen(data), 0) < 0) {
+		log_warn("%s: cannot move to failed/", name);
+		free(data);
+		return;
+	}
+	free(data);
+	text = reason_failed(j, name, what, action, reply);
+	write_reason(d, F_FAILED, name, text);
+	free(text);
+	spooldir_dedupe_release(&d->sd, j->id, name);
+}
+
+/* settle_defer - the job waits in deferred/ until due */
+static void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due,
+	time_t expires)
+{
+	char *data;
+
+	job_spool_set_time(j, "next_attempt", due);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_DEFERRED, name, data, strlen(data), due) < 0) {
+		log_warn("%s: cannot record the next attempt; leaving it as it was", name);
+		/* No space to rewrite: move it unchanged so it is not stranded. */
+		if (spooldir_rename(&d->sd, F_ACTIVE, F_DEFERRED, name) < 0)
+			log_warn("%s: cannot move to deferred/; it returns at the next start", name);
+	}
+	free(data);
+	if (queue_add(&d->q, name, F_DEFERRED, due, expires, time(NULL)) < 0)
+		log_warnx("%s: out of memory; it waits for the next start", name);
+}
+
+/* settle_sent - the server accepted it: sent/ with the message as sent */
+static int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg,
+	size_t len)
+{
+	char side[SPOOLDIR_NAME_MAX + 32], *data;
+
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
+	if (spooldir_write_gz(&d->sd, F_SENT, side, msg, len) < 0)
+		log_warn("sent/%s: cannot keep the message as sent", side);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_SENT, name, data, strlen(data), 0) < 0) {
+		log_warn("%s: sent, but cannot move to sent/", name);
+		if (spooldir_rename(&d->sd, F_ACTIVE, F_SENT, name) < 0)
+			log_warn("%s: cannot move to sent/ at all", name);
+		free(data);
+		return -1;
+	}
+	free(data);
+	return 0;
+}
+
+/* pause_account - an account problem: stop sending for a while, alert once */
+static void pause_account(struct daemon *d, enum category c, const struct smtp_reply *r,
+	time_t now)
+{
+	char text[1024];
+
+	d->pause_minutes = d->pause_minutes ? d->pause_minutes * 2 : 5;
+	if (d->pause_minutes > 60)
+		d->pause_minutes = 60;
+	d->pause_until = now + (time_t)d->pause_minutes * 60;
+	if (d->smtp)
+		smtp_close(d->smtp);
+	if (d->pausing)
+		return;
+	d->pausing = 1;
+	quote(r->text, text, sizeof text);
+	log_alert("sending stopped: category=%s relay=%s stage=%s code=%d text=\"%s\": %s "
+		  "Retrying in %d minutes; no job fails meanwhile.",
+		reply_category_name(c), smtp_relay_name(d->smtp), smtp_stage_name(r->stage),
+		r->code, text, reply_explain(c), d->pause_minutes);
+}
+
+/* attempt - one SMTP transaction for a parsed, due job */
+static void attempt(struct daemon *d, struct job *j, const char *name, time_t expires,
+	time_t now)
+{
+	struct smtp_reply r = {0};
+	char msgid[MSG_ID_MAX], text[1024];
+	const char *mid = job_spool_str(j, "message_id");
+	size_t len;
+	char *msg;
+
+	if (!mid) {
+		msg_message_id(name, d->conf.relay.from, msgid, sizeof msgid);
+		job_spool_set_str(j, "message_id", msgid);
+		mid = job_spool_str(j, "message_id");
+	}
+	msg = msg_build(j, &d->conf, name, mid, now, &len);
+	int ok = smtp_send(d->smtp, d->conf.relay.from, j->to_email, msg, len, &r) == 0;
+	time_t done = time(NULL);
+	enum category c = ok ? CAT_SENT : reply_classify(&r);
+	struct job_attempt a = {done, smtp_relay_name(d->smtp), smtp_stage_name(r.stage), r.code,
+		r.text, reply_category_name(c)};
+
+	d->last_send = done;
+	job_add_attempt(j, &a);
+	quote(r.text, text, sizeof text);
+	time_t seen = job_spool_time(j, "first_seen");
+	queue_log(d, "job=%s to=%s relay=%s stage=%s code=%d category=%s delay=%lds attempts=%zu "
+		     "msgid=%s text=\"%s\"",
+		name, j->to_email, a.relay, a.stage, r.code, a.category,
+		(long)(done - (seen ? seen : done)), job_attempts(j), mid, text);
+	if (ok) {
+		job_spool_set_time(j, "sent", done);
+		job_spool_set_time(j, "next_attempt", 0);
+		settle_sent(d, j, name, msg, len);
+		d->pause_minutes = 0;
+		d->pausing = 0;
+	} else if (reply_job_fails(c)) {
+		settle_fail(d, j, name, reply_explain(c),
+			c == CAT_RECIPIENT_INVALID
+				? "Correct the patient's e-mail address in your scheduling software, "
+				  "or phone the patient."
+				: "Phone the patient.  If several messages fail this way, ask your IT "
+				  "contact to look at the account.",
+			r.text);
+	} else if (reply_stops_account(c)) {
+		pause_account(d, c, &r, done);
+		settle_defer(d, j, name, d->pause_until, expires);
+	} else {
+		time_t next = job_backoff(done, job_attempts(j), d->conf.retry_max_minutes);
+		if (next >= expires) {
+			char what[1400];
+			snprintf(what, sizeof what,
+				"It could not be sent before it expired; the last try said: %s",
+				reply_explain(c));
+			settle_fail(d, j, name, what, "Phone the patient.", r.text);
+		} else
+			settle_defer(d, j, name, next, expires);
+	}
+	free(msg);
+}
+
+/* process - everything between the claim and the attempt */
+static void process(struct daemon *d, struct job *j, const char *name, time_t now)
+{
+	char other[SPOOLDIR_NAME_MAX + 2], what[512];
+	time_t seen = job_spool_time(j, "first_seen"), expires;
+
+	if (!seen) {
+		job_spool_set_time(j, "first_seen", now);
+		seen = now;
+	}
+	expires = job_expiry(j, seen, d->conf.recall_days);
+	if (!job_spool_time(j, "expires"))
+		job_spool_set_time(j, "expires", expires);
+	if (now >= expires) {
+		char when[TIMEFMT_MAX];
+		snprintf(what, sizeof what, "It expired (%s) before it could be sent.",
+			rfc3339_format(expires, when, sizeof when));
+		job_spool_set_str(j, "category", "expired");
+		settle_fail(d, j, name, what, "Phone the patient.", NULL);
+		queue_log(d, "job=%s to=%s status=failed category=expired", name, j->to_email);
+		return;
+	}
+	if (j->not_before > now) {
+		settle_defer(d, j, name, j->not_before, expires);
+		return;
+	}
+	if (!spooldir_dedupe(&d->sd, j->id, name, d->conf.dedupe_days, other, sizeof other)) {
+		char *data;
+		job_spool_set_str(j, "duplicate_of", other);
+		data = job_dump(j);
+		if (data && spooldir_move(&d->sd, F_ACTIVE, F_SENT, name, data, strlen(data), 0) == 0)
+			queue_log(d, "job=%s to=%s status=duplicate id=\"%s\" duplicate_of=%s "
+				     "window=%dd",
+				name, j->to_email, j->id, other, d->conf.dedupe_days);
+		free(data);
+		return;
+	}
+	if (d->pause_until > now) {
+		settle_defer(d, j, name, d->pause_until, expires);
+		return;
+	}
+	attempt(d, j, name, expires, now);
+}
+
+/* deliver_run - claim one ready job and take it to its next folder */
+void deliver_run(struct daemon *d, struct qjob *qj)
+{
+	char err[512], *buf;
+	struct job j = {0};
+	enum folder from = (enum folder)qj->from;
+	const char *name = qj->name;
+	time_t now = time(NULL);
+	int lockfd;
+	size_t len;
+
+	if (!spooldir_name_valid(name)) {
+		file_corrupt(d, from, name, "the file name is not a valid job name "
+					    "(letters, digits and ._:,=+- only)");
+		return;
+	}
+	if (spooldir_claim(&d->sd, from, name, &lockfd) < 0) {
+		if (errno == EINVAL) {
+			char why[256];
+			struct stat st;
+			if (fstatat(d->sd.fd[from], name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				!S_ISREG(st.st_mode)) {
+				snprintf(why, sizeof why, "not a regular file (%s); it was not opened",
+					S_ISLNK(st.st_mode) ? "a symbolic link"
+					: S_ISFIFO(st.st_mode) ? "a FIFO"
+					: S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
+				file_corrupt(d, from, name, why);
+			}
+		}
+		return; /* another process has it, or a person moved it */
+	}
+	if (spooldir_read(&d->sd, F_ACTIVE, name, JOB_MAX_SIZE, &buf, &len, NULL, err,
+		    sizeof err) < 0) {
+		file_corrupt(d, F_ACTIVE, name, err);
+	} else {
+		if (job_parse(&j, buf, len, err, sizeof err) < 0)
+			file_corrupt(d, F_ACTIVE, name, err);
+		else
+			process(d, &j, name, now);
+		job_free(&j);
+		free(buf);
+	}
+	close(lockfd);
+	d->unflushed++;
+}
