@@ -354,7 +354,7 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 	json_t *root;
 
 	memset(j, 0, sizeof *j);
-	if (len > JOB_MAX_SIZE)
+	if (len > JOB_FILE_MAX)
 		return fail(err, errlen, "file is %zu bytes; the limit is %d", len, JOB_MAX_SIZE);
 	if (len == 0 || buf == NULL)
 		return fail(err, errlen, "file is empty");
@@ -366,6 +366,11 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 		sanitize(e.text);
 		return fail(err, errlen, "not valid JSON: %s at line %d column %d (byte %d)",
 		        e.text, e.line, e.column, e.position);
+	}
+	/* Only spoold's own history may take a job past the scheduler's limit. */
+	if (len > JOB_MAX_SIZE && !json_is_object(json_object_get(root, "spool"))) {
+		json_decref(root);
+		return fail(err, errlen, "file is %zu bytes; the limit is %d", len, JOB_MAX_SIZE);
 	}
 	if (validate(root, j, err, errlen) < 0) {
 		json_decref(root);
@@ -397,7 +402,8 @@ char *job_dump(const struct job *j)
 	if (j == NULL || j->root == NULL)
 		return NULL;
 	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s != NULL && strlen(s) + 1 > JOB_MAX_SIZE) {
+	size_t limit = json_is_object(json_object_get(j->root, "spool")) ? JOB_FILE_MAX : JOB_MAX_SIZE;
+	if (s != NULL && strlen(s) + 1 > limit) {
 		free(s);
 		s = json_dumps(j->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	}
@@ -540,12 +546,21 @@ void job_add_attempt(struct job *j, const struct job_attempt *a)
 	if (a->category != NULL)
 		json_object_set_new(o, "category", jstr(a->category, JOB_MAX_SIZE));
 	json_array_append_new(arr, o);
+	/* Bounded history: keep the first attempt and the latest ones. */
+	if (json_array_size(arr) > JOB_ATTEMPTS_KEPT) {
+		json_int_t dropped = json_integer_value(json_object_get(sp, "attempts_dropped"));
+		json_array_remove(arr, 1);
+		json_object_set_new(sp, "attempts_dropped", json_integer(dropped + 1));
+	}
 }
 
 /* job_attempts - number of recorded attempts */
 size_t job_attempts(const struct job *j)
 {
-	return json_array_size(json_object_get(spool_get(j), "attempts"));
+	json_t *sp = spool_get(j);
+	json_int_t dropped = json_integer_value(json_object_get(sp, "attempts_dropped"));
+
+	return json_array_size(json_object_get(sp, "attempts")) + (size_t)(dropped > 0 ? dropped : 0);
 }
 
 /* job_get_attempt - attempt i (0 = oldest) into a, strings borrowed; 0 ok, -1 none */

@@ -28,7 +28,7 @@ static long attempts_of(struct spooldir *sd, enum folder f, const char *name)
 	size_t len;
 	long n;
 
-	if (spooldir_read(sd, f, name, JOB_MAX_SIZE, &buf, &len, NULL, err, sizeof err) < 0)
+	if (spooldir_read(sd, f, name, JOB_FILE_MAX, &buf, &len, NULL, err, sizeof err) < 0)
 		return -1;
 	n = job_parse(&j, buf, len, err, sizeof err) == 0 ? (long)job_attempts(&j) : -1;
 	job_free(&j);

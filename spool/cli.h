@@ -67,12 +67,9 @@ int cli_open(struct cli *c);
 /* cli_close - close the spool, free the configuration */
 void cli_close(struct cli *c);
 
-/* cli_name_check - a NAME argument must be a job name, never a path;
- * EX_OK or EX_USAGE after saying so */
-int cli_name_check(const struct cli *c, const char *name);
-/* cli_locate - the folder of job name, or EX_NOINPUT after saying so (as
- * a negative number: -EX_NOINPUT) */
-int cli_locate(struct cli *c, const char *name);
+/* cli_find - check a NAME argument (a job name, never a path: else
+ * EX_USAGE) and find its folder (else EX_NOINPUT); says why; EX_OK */
+int cli_find(struct cli *c, const char *name, enum folder *f);
 
 /* cli_read_job - read and parse folder/name; 0 ok (free with job_free and
  * free(*raw) when raw is given), -1 with the reason in err and errno set

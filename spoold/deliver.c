@@ -128,7 +128,7 @@ void deliver_consider(struct daemon *d, enum folder f, const char *name, const s
 	if (*name == '.')
 		return;
 	if (S_ISREG(st->st_mode) && spooldir_name_valid(name) &&
-		spooldir_read(&d->sd, f, name, JOB_MAX_SIZE, &buf, &len, NULL, err, sizeof err) == 0) {
+		spooldir_read(&d->sd, f, name, JOB_FILE_MAX, &buf, &len, NULL, err, sizeof err) == 0) {
 		if (job_parse(&j, buf, len, err, sizeof err) == 0) {
 			time_t seen = job_spool_time(&j, "first_seen");
 			expires = job_expiry(&j, seen ? seen : now, d->conf.recall_days);
@@ -361,7 +361,7 @@ void deliver_run(struct daemon *d, struct qjob *qj)
 		}
 		return; /* another process has it, or a person moved it */
 	}
-	if (spooldir_read(&d->sd, F_ACTIVE, name, JOB_MAX_SIZE, &buf, &len, NULL, err,
+	if (spooldir_read(&d->sd, F_ACTIVE, name, JOB_FILE_MAX, &buf, &len, NULL, err,
 		    sizeof err) < 0) {
 		file_corrupt(d, F_ACTIVE, name, err);
 	} else {

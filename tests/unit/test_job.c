@@ -474,6 +474,29 @@ static void test_dump_fits(void **state)
 	free(s);
 }
 
+/* test_history_cap - the history keeps the first and the latest attempts */
+static void test_history_cap(void **state)
+{
+	struct job j;
+	struct job_attempt a, got;
+	char text[32];
+
+	(void)state;
+	parse_ok(&j, dq("{" OK "}"), strlen(dq("{" OK "}")));
+	for (int i = 0; i < 60; i++) {
+		snprintf(text, sizeof text, "try %d", i);
+		a = (struct job_attempt){1000 + i, "h:25", "rcpt", 451, text, "transient"};
+		job_add_attempt(&j, &a);
+	}
+	assert_int_equal(job_attempts(&j), 60);
+	assert_int_equal(job_get_attempt(&j, 0, &got), 0);
+	assert_string_equal(got.text, "try 0");
+	assert_int_equal(job_get_attempt(&j, JOB_ATTEMPTS_KEPT - 1, &got), 0);
+	assert_string_equal(got.text, "try 59");
+	assert_int_equal(job_get_attempt(&j, JOB_ATTEMPTS_KEPT, &got), -1);
+	job_free(&j);
+}
+
 /* test_bad_bytes - invalid UTF-8 and NUL are reported with their byte offset */
 static void test_bad_bytes(void **state)
 {
@@ -563,6 +586,7 @@ int main(void)
 	        cmocka_unit_test(test_size_limit),
 	        cmocka_unit_test(test_dump_fits),
 	        cmocka_unit_test(test_bad_bytes),
+	        cmocka_unit_test(test_history_cap),
 	        cmocka_unit_test(test_lengths),
 	        cmocka_unit_test(test_small_err),
 	};
