@@ -91,7 +91,7 @@ demo: all
 
 bench:
 	@contrib/install-deps --bench --check >/dev/null 2>&1 || contrib/install-deps --bench
-	$(MAKE) O=build/bench CFLAGS="-O2 -g" SANITIZE=0 all
+	$(MAKE) O=build/bench CFLAGS="-O2 -g" SANITIZE=0 build/bench/spoold/spoold
 	SPOOLD_BIN=build/bench $(PYTHON) tests/bench/bench.py
 
 install: all

@@ -214,7 +214,7 @@ static int conf_read_secret(const char *path, char **out, char *err, size_t errl
 }
 
 /* conf_check - rules across keys, once the whole file is read */
-static int conf_check(struct conf *c, char *err, size_t errlen)
+static int conf_check(struct conf *c, int secrets, char *err, size_t errlen)
 {
 	struct relay_conf *r = &c->relay;
 	char why[128];
@@ -240,13 +240,14 @@ static int conf_check(struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "relay.user is set but relay.password_file is not");
 		return -1;
 	}
-	if (r->password_file && conf_read_secret(r->password_file, &r->password, err, errlen) < 0)
+	if (secrets && r->password_file &&
+	        conf_read_secret(r->password_file, &r->password, err, errlen) < 0)
 		return -1;
 	return 0;
 }
 
-/* conf_load - defaults, then the file */
-int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+/* conf_read - defaults, then the file; the secret when asked */
+static int conf_read(struct conf *c, const char *path, int secrets, char *err, size_t errlen)
 {
 	struct conf_ctx ctx = {.c = c};
 	struct stat st;
@@ -276,7 +277,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot parse", path);
 		goto fail;
 	}
-	if (conf_check(c, ctx.err, sizeof ctx.err) < 0) {
+	if (conf_check(c, secrets, ctx.err, sizeof ctx.err) < 0) {
 		snprintf(err, errlen, "%s: %s", path, ctx.err);
 		goto fail;
 	}
@@ -284,6 +285,18 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 fail:
 	conf_free(c);
 	return -1;
+}
+
+/* conf_load - defaults, then the file, with the secret */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	return conf_read(c, path, 1, err, errlen);
+}
+
+/* conf_load_nosecret - defaults, then the file, without the secret */
+int conf_load_nosecret(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	return conf_read(c, path, 0, err, errlen);
 }
 
 /* conf_free - release every owned string and wipe the secret */

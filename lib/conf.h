@@ -48,6 +48,9 @@ struct conf {
 const char *conf_path(const char *opt);
 /* conf_load - defaults, then PATH; 0 ok, -1 with the reason in err */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/* conf_load_nosecret - the same, without reading relay.password_file (for
+ * staff who may read the configuration but not the secret) */
+int conf_load_nosecret(struct conf *c, const char *path, char *err, size_t errlen);
 /* conf_free - release every string */
 void conf_free(struct conf *c);
 /* conf_tls_name - "starttls", "implicit" or "none" */

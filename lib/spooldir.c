@@ -477,6 +477,21 @@ int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const
 	return from == F_ACTIVE || from == F_NEW ? 0 : sd_sync_dir(sd, from);
 }
 
+/* sd_replace - put tmp in the place of name, only while name exists (a job
+ * someone else moved or deleted meanwhile must not be brought back) */
+static int sd_replace(int dirfd, const char *tmp, const char *name)
+{
+	struct stat st;
+
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0)
+		return unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT ? -1 : 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1; /* ENOENT: the job is gone */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return renameat(dirfd, tmp, dirfd, name);
+}
+
 /* spooldir_move - rewrite the job, then move it to another folder */
 int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
         const char *data, size_t len, time_t mtime)
@@ -487,7 +502,7 @@ int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const c
 
 	if (fd < 0)
 		return -1;
-	if (renameat(sd->fd[from], tmp, sd->fd[from], name) < 0 ||
+	if (sd_replace(sd->fd[from], tmp, name) < 0 ||
 	        sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0) {
 		int e = errno;
 		close(fd);

@@ -76,7 +76,8 @@ char *spooldir_newname(char *buf, size_t len);
 int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max,
 	char **buf, size_t *len, struct stat *st, char *err, size_t errlen);
 /* spooldir_write - write data as folder/name atomically (hidden temp +
- * rename); mtime 0 leaves the time alone.  Durable (or batched). */
+ * rename); mtime 0 leaves the time alone.  Durable (or batched).  Not for
+ * a job in active/: the new inode would be unlocked (use spooldir_move). */
 int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
 	size_t len, time_t mtime);
 /* spooldir_write_gz - the same, gzip-compressed with zlib */
@@ -90,7 +91,9 @@ int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char 
  * name is taken.  Durable (or batched). */
 int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const char *name);
 /* spooldir_move - rewrite the job with data (and mtime when not 0), then
- * rename it from one folder into another */
+ * rename it from one folder into another; -1 ENOENT when the job left the
+ * folder meanwhile (it is not brought back), EEXIST when the target has
+ * the name */
 int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
 	const char *data, size_t len, time_t mtime);
 /* spooldir_unlink - remove folder/name (and, for jobs, its side files) */
@@ -125,7 +128,8 @@ void spooldir_dedupe_release(struct spooldir *sd, const char *id, const char *na
 
 /* Recovery at start-up.  Counts what was done. */
 struct spooldir_recovery {
-	int active_returned; /* active/ jobs returned to waiting (deferred/, due now) */
+	int active_returned; /* active/ jobs of dead processes returned to new/ */
+	int corrupt;         /* non-regular files or bad names in active/ moved to corrupt/ */
 	int duplicates;      /* names found in two folders, one copy removed */
 	int tmp_removed;     /* tmp/ files older than a day removed */
 	int temps_removed;   /* hidden temporaries of an interrupted write removed */

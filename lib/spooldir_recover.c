@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "reason.h"
 #include "spooldir.h"
 #include "spooldir_int.h"
 
@@ -135,7 +136,10 @@ static int recover_active(
 	int fd, other;
 
 	if (*name == '.') {
-		/* A temporary of an interrupted rewrite: locked while in use. */
+		/* A temporary of an interrupted rewrite: locked while in use
+		 * (and just created, it may not be locked yet). */
+		if (st->st_ctime >= ctx->now - 60)
+			return 0;
 		fd = openat(sd->fd[f], name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
 		        unlinkat(sd->fd[f], name, 0) == 0)
@@ -145,8 +149,18 @@ static int recover_active(
 		return 0;
 	}
 	if (!S_ISREG(st->st_mode) || !spooldir_name_valid(name)) {
-		if (sd_rename_noreplace(sd->fd[f], name, sd->fd[F_CORRUPT], name) == 0)
-			ctx->rec->active_returned++;
+		char fresh[SPOOLDIR_NAME_MAX + 1], side[SPOOLDIR_NAME_MAX + 32];
+		spooldir_newname(fresh, sizeof fresh);
+		if (sd_rename_noreplace(sd->fd[f], name, sd->fd[F_CORRUPT], fresh) == 0) {
+			char *text = reason_corrupt(fresh, name,
+				S_ISREG(st->st_mode) ? "the file name is not a valid job name"
+						     : "not a regular file; it was not opened");
+			snprintf(side, sizeof side, "%s%s", fresh, SPOOLDIR_REASON_SUFFIX);
+			if (text)
+				spooldir_write(sd, F_CORRUPT, side, text, strlen(text), 0);
+			free(text);
+			ctx->rec->corrupt++;
+		}
 		return 0;
 	}
 	fd = openat(sd->fd[f], name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

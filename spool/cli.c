@@ -22,7 +22,7 @@
 
 static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const mon[] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 /* cli_verr - "spool VERB: message" */
 static void cli_verr(const struct cli *c, const char *fmt, va_list ap)
@@ -85,14 +85,14 @@ static int drop_privileges(struct cli *c)
 		return EX_OK;
 	pw = c->conf.user ? getpwnam(c->conf.user) : NULL;
 	if (!pw) {
-		cli_err(c, "%s: user \"%s\" does not exist: create it or set user =",
-			c->conf.path, c->conf.user ? c->conf.user : "");
+		cli_err(c, "%s: user \"%s\" does not exist: create it or set user =", c->conf.path,
+		        c->conf.user ? c->conf.user : "");
 		return EX_NOUSER;
 	}
 	if (pw->pw_uid == 0)
 		return EX_OK;
 	if (setgroups(0, NULL) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-		setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 || setuid(0) == 0) {
+	        setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 || setuid(0) == 0) {
 		cli_err(c, "cannot become user %s: %s", pw->pw_name, strerror(errno));
 		return EX_OSERR;
 	}
@@ -106,7 +106,7 @@ int cli_open(struct cli *c)
 	int rc;
 
 	c->now = time(NULL);
-	if (conf_load(&c->conf, conf_path(c->conf_opt), err, sizeof err) < 0) {
+	if (conf_load_nosecret(&c->conf, conf_path(c->conf_opt), err, sizeof err) < 0) {
 		cli_err(c, "%s", err);
 		return EX_CONFIG;
 	}
@@ -141,9 +141,10 @@ int cli_find(struct cli *c, const char *name, enum folder *f)
 	int got;
 
 	if (!spooldir_name_valid(name)) {
-		cli_err(c, "\"%s\" is not a job name (letters, digits and ._:,=+- only; "
-			   "a name, never a path)",
-			cli_safe(name, 0, 40, safe, sizeof safe));
+		cli_err(c,
+		        "\"%s\" is not a job name (letters, digits and ._:,=+- only; "
+		        "a name, never a path)",
+		        cli_safe(name, 0, 40, safe, sizeof safe));
 		return EX_USAGE;
 	}
 	got = spooldir_locate(&c->sd, name);
@@ -157,7 +158,7 @@ int cli_find(struct cli *c, const char *name, enum folder *f)
 
 /* cli_read_job - read and parse folder/name */
 int cli_read_job(struct cli *c, enum folder f, const char *name, struct job *j, char **raw,
-	struct stat *st, char *err, size_t errlen)
+        struct stat *st, char *err, size_t errlen)
 {
 	char *buf;
 	size_t len;
@@ -210,28 +211,34 @@ char *cli_reason_line(const char *text, char *buf, size_t len)
 	return buf;
 }
 
+/* cli_duration - "12 min", "3 h", "2 d", "40 s" for a number of seconds */
+char *cli_duration(long long secs, char *buf, size_t len)
+{
+	long long a = secs < 0 ? -secs : secs;
+
+	if (a < 60)
+		snprintf(buf, len, "%lld s", a);
+	else if (a < 3600)
+		snprintf(buf, len, "%lld min", a / 60);
+	else if (a < 48 * 3600)
+		snprintf(buf, len, "%lld h", a / 3600);
+	else
+		snprintf(buf, len, "%lld d", a / 86400);
+	return buf;
+}
+
 /* cli_reltime - a time relative to now, in words a person reads at a glance */
 char *cli_reltime(time_t t, time_t now, char *buf, size_t len)
 {
-	long long d = (long long)t - (long long)now, a = d < 0 ? -d : d, n;
-	const char *unit;
+	long long d = (long long)t - (long long)now;
+	char dur[32];
 
-	if (a < 5) {
+	if (d > -5 && d < 5)
 		snprintf(buf, len, "just now");
-		return buf;
-	}
-	if (a < 60)
-		n = a, unit = "s";
-	else if (a < 3600)
-		n = a / 60, unit = "min";
-	else if (a < 48 * 3600)
-		n = a / 3600, unit = "h";
+	else if (d > 0)
+		snprintf(buf, len, "in %s", cli_duration(d, dur, sizeof dur));
 	else
-		n = a / 86400, unit = "d";
-	if (d > 0)
-		snprintf(buf, len, "in %lld %s", n, unit);
-	else
-		snprintf(buf, len, "%lld %s ago", n, unit);
+		snprintf(buf, len, "%s ago", cli_duration(d, dur, sizeof dur));
 	return buf;
 }
 
@@ -257,8 +264,8 @@ char *cli_when(time_t t, int offset_min, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%s %04d-%02d-%02d %02d:%02d %c%02ld:%02ld", wday[tm.tm_wday],
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	        off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return buf;
 }
 
@@ -272,15 +279,18 @@ char *cli_appt(time_t t, int offset_min, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	else
 		snprintf(buf, len, "%s %s %02d %02d:%02d", wday[tm.tm_wday], mon[tm.tm_mon],
-			tm.tm_mday, tm.tm_hour, tm.tm_min);
+		        tm.tm_mday, tm.tm_hour, tm.tm_min);
 	return buf;
 }
 
 /* utf8_len - length of the valid UTF-8 sequence at p, 0 when invalid */
 static size_t utf8_len(const unsigned char *p)
 {
-	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 :
-		p[0] >= 0xe0 && p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	size_t n = p[0] < 0x80                    ? 1
+	           : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+	           : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+	           : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+	                                          : 0;
 
 	for (size_t i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
@@ -315,7 +325,8 @@ char *cli_safe(const char *s, int keep_nl, size_t max, char *buf, size_t len)
 
 		if (*p == '\n')
 			rep = keep_nl ? "\n" : " / ";
-		else if (k == 0 || *p < 0x20 || *p == 0x7f || (k == 2 && p[0] == 0xc2 && p[1] < 0xa0))
+		else if (k == 0 || *p < 0x20 || *p == 0x7f ||
+		         (k == 2 && p[0] == 0xc2 && p[1] < 0xa0))
 			rep = "?";
 		rlen = rep ? strlen(rep) : k;
 		if (o + rlen + 4 > len) {
@@ -381,23 +392,21 @@ int table_add(struct table *t, const char *const *cells)
 	return 0;
 }
 
-/* table_row - print one row padded to the widths */
-static void table_row(const struct table *t, const char *const *cells, const size_t *w,
-	FILE *fp)
+/* table_row - print one row padded to the widths, the last cut to last */
+static void table_row(
+        const struct table *t, const char *const *cells, const size_t *w, size_t last, FILE *fp)
 {
-	for (size_t i = 0; i < t->ncol; i++) {
-		if (i + 1 == t->ncol) {
-			fprintf(fp, "%s\n", cells[i]);
-			break;
-		}
+	char cut[1024];
+
+	for (size_t i = 0; i + 1 < t->ncol; i++)
 		fprintf(fp, "%s%*s", cells[i], (int)(w[i] - cli_width(cells[i]) + 2), "");
-	}
+	fprintf(fp, "%s\n", cli_safe(cells[t->ncol - 1], 0, last, cut, sizeof cut));
 }
 
 /* table_print - headings and rows, aligned */
-void table_print(const struct table *t, FILE *fp)
+void table_print(const struct table *t, FILE *fp, int width)
 {
-	size_t *w = calloc(t->ncol, sizeof *w);
+	size_t *w = calloc(t->ncol, sizeof *w), used = 0, last = 60;
 
 	if (!w)
 		return;
@@ -409,9 +418,13 @@ void table_print(const struct table *t, FILE *fp)
 			if (n > w[i])
 				w[i] = n;
 		}
-	table_row(t, t->head, w, fp);
+	for (size_t i = 0; i + 1 < t->ncol; i++)
+		used += w[i] + 2;
+	if (width > 0)
+		last = (size_t)width > used + 20 ? (size_t)width - used - 1 : 20;
+	table_row(t, t->head, w, last, fp);
 	for (size_t r = 0; r < t->nrows; r++)
-		table_row(t, (const char *const *)&t->cells[r * t->ncol], w, fp);
+		table_row(t, (const char *const *)&t->cells[r * t->ncol], w, last, fp);
 	free(w);
 }
 

@@ -50,8 +50,8 @@ int cmd_retry(struct cli *c, int argc, char **argv);
 int cmd_hold(struct cli *c, int argc, char **argv);
 int cmd_release(struct cli *c, int argc, char **argv);
 int cmd_delete(struct cli *c, int argc, char **argv);
-extern const char help_submit[], help_list[], help_status[], help_show[], help_retry[],
-	help_hold[], help_release[], help_delete[];
+extern const char help_submit[], help_list[], help_status[], help_show[], help_retry[], help_hold[],
+        help_release[], help_delete[];
 
 /* cli_err - "spool VERB: message" on stderr */
 void cli_err(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -75,13 +75,15 @@ int cli_find(struct cli *c, const char *name, enum folder *f);
  * free(*raw) when raw is given), -1 with the reason in err and errno set
  * (ENOENT when the file is gone) */
 int cli_read_job(struct cli *c, enum folder f, const char *name, struct job *j, char **raw,
-	struct stat *st, char *err, size_t errlen);
+        struct stat *st, char *err, size_t errlen);
 /* cli_read_reason - NAME.reason.txt of the folder, or NULL; free() it */
 char *cli_read_reason(struct cli *c, enum folder f, const char *name);
 /* cli_reason_line - the first line of the reason file's "What happened" /
  * "What is wrong" paragraph (else its first line) into buf */
 char *cli_reason_line(const char *text, char *buf, size_t len);
 
+/* cli_duration - "40 s", "12 min", "3 h", "2 d" */
+char *cli_duration(long long secs, char *buf, size_t len);
 /* cli_reltime - "in 12 min", "3 h ago", "just now", "in 2 d" */
 char *cli_reltime(time_t t, time_t now, char *buf, size_t len);
 /* cli_when - "Tue 2026-12-01 09:30 -06:00" in the local zone (offset
@@ -109,8 +111,9 @@ struct table {
 void table_init(struct table *t, size_t ncol, const char *const *head);
 /* table_add - one row of ncol cells (copied; NULL prints "-"); -1 out of memory */
 int table_add(struct table *t, const char *const *cells);
-/* table_print - headings and rows, columns two spaces apart, last not padded */
-void table_print(const struct table *t, FILE *fp);
+/* table_print - headings and rows, columns two spaces apart, the last one
+ * not padded and cut to fit a terminal of width columns (0: to 60) */
+void table_print(const struct table *t, FILE *fp, int width);
 /* table_free - release the cells */
 void table_free(struct table *t);
 

@@ -359,6 +359,11 @@ void deliver_run(struct daemon *d, struct qjob *qj)
 				file_corrupt(d, from, name, why);
 			}
 		}
+		/* Locked: `spool hold` or another spoold is moving it right now.
+		 * Look again shortly; if it is gone by then, the entry drops. */
+		if (errno == EWOULDBLOCK &&
+			queue_add(&d->q, name, from, now + 2, qj->expires, now) < 0)
+			log_warnx("%s: out of memory; it waits for the next start", name);
 		return; /* another process has it, or a person moved it */
 	}
 	if (spooldir_read(&d->sd, F_ACTIVE, name, JOB_FILE_MAX, &buf, &len, NULL, err,

@@ -323,10 +323,13 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	setup_events(&d);
 	if (spooldir_recover(&d.sd, time(NULL), &rec) == 0 &&
-		(rec.active_returned || rec.duplicates || rec.tmp_removed || rec.temps_removed))
+		(rec.active_returned || rec.duplicates || rec.tmp_removed || rec.temps_removed ||
+			rec.corrupt))
 		log_info("recovery: %d interrupted jobs returned to new/, %d duplicate names "
-			 "resolved, %d stale tmp/ files and %d temporaries removed",
-			rec.active_returned, rec.duplicates, rec.tmp_removed, rec.temps_removed);
+			 "resolved, %d stale tmp/ files and %d temporaries removed, %d bad files "
+			 "moved to corrupt/",
+			rec.active_returned, rec.duplicates, rec.tmp_removed, rec.temps_removed,
+			rec.corrupt);
 	spooldir_batch(&d.sd, 1);
 	queue_init(&d.q);
 	d.smtp = smtp_new(&d.conf.relay);

@@ -1,0 +1,377 @@
+/*
+ * list - spool list and spool status: what is in the spool.
+ *
+ * list prints one row per job of the chosen folders (by default the
+ * waiting ones: new, active, deferred, hold), in folder order and then by
+ * name (Maildir names sort by arrival), as an aligned table or, with
+ * --json, an array of objects with stable keys.  status counts every
+ * folder and names the oldest waiting job and the next attempt.  Both
+ * read the spool through spooldir_each/spooldir_read only; a job that does
+ * not parse is shown as unreadable with the reason, never skipped.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "timefmt.h"
+
+const char help_list[] =
+        "usage: spool list [--new] [--active] [--deferred] [--hold] [--sent] [--failed]\n"
+        "                  [--corrupt] [--all] [--json]\n"
+        "\n"
+        "List jobs: by default the waiting ones (new, active, deferred, hold).\n"
+        "Folder options combine (--sent --failed).  Columns: NAME, FOLDER, TO, KIND,\n"
+        "APPOINTMENT (at the appointment's own offset), ATTEMPTS and NEXT/WHEN: the\n"
+        "next attempt (deferred), when it was sent (sent), or why it failed (failed,\n"
+        "corrupt).\n"
+        "\n"
+        "Options:\n"
+        "  --new, --active, --deferred, --hold, --sent, --failed, --corrupt\n"
+        "                the folders to list\n"
+        "  --all         every folder\n"
+        "  --json        an array of {name, folder, to, kind, id, appointment, attempts,\n"
+        "                next_attempt, reason, mtime}; times in RFC 3339\n"
+        "\n"
+        "Example:\n"
+        "  spool list --failed\n";
+
+const char help_status[] =
+        "usage: spool status [--json]\n"
+        "\n"
+        "Counts per folder, the oldest waiting job (new, deferred, hold) and its age,\n"
+        "and the next attempt (the earliest deferred job).\n"
+        "\n"
+        "Options:\n"
+        "  --json   {\"folders\": {\"tmp\": N, \"new\": N, ...},\n"
+        "            \"oldest_waiting\": {\"name\", \"folder\", \"age_seconds\"} or null,\n"
+        "            \"next_attempt\": RFC 3339 or null}\n"
+        "\n"
+        "Example:\n"
+        "  spool status\n";
+
+struct entry {
+	enum folder f;
+	struct stat st;
+	char *name;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+/* collect - spooldir_each callback: remember one job of the folder */
+static int collect(
+        struct spooldir *sd, enum folder f, const char *name, const struct stat *st, void *arg)
+{
+	struct entries *e = arg;
+
+	(void)sd;
+	if (e->n == e->cap) {
+		size_t n = e->cap ? e->cap * 2 : 256;
+		struct entry *v = realloc(e->v, n * sizeof *v);
+		if (!v)
+			return -1;
+		e->v = v;
+		e->cap = n;
+	}
+	if (!(e->v[e->n].name = strdup(name)))
+		return -1;
+	e->v[e->n].f = f;
+	e->v[e->n].st = *st;
+	e->n++;
+	return 0;
+}
+
+/* entry_cmp - folder order, then name */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->f != y->f)
+		return x->f < y->f ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* gather - every job of the folders in mask, sorted; EX_OK or EX_IOERR */
+static int gather(struct cli *c, unsigned mask, struct entries *e)
+{
+	for (int f = 0; f < F_COUNT; f++) {
+		if (!(mask & 1u << f))
+			continue;
+		if (spooldir_each(&c->sd, (enum folder)f, 0, collect, e) != 0) {
+			cli_err(c, "cannot read %s/%s: %s", c->sd.path,
+			        spooldir_folder_name((enum folder)f), strerror(errno));
+			return EX_IOERR;
+		}
+	}
+	if (e->n)
+		qsort(e->v, e->n, sizeof *e->v, entry_cmp);
+	return EX_OK;
+}
+
+/* entries_free - release the names */
+static void entries_free(struct entries *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].name);
+	free(e->v);
+}
+
+/* why - the reason a job is where it is, for failed/ and corrupt/ (and a
+ * hold or a duplicate); NULL when there is none; buf holds the text */
+static const char *why(struct cli *c, const struct entry *e, const struct job *j, int parsed,
+        const char *err, char *buf, size_t len)
+{
+	const char *r = parsed ? job_spool_str(j, "reason") : NULL;
+	char *text;
+
+	if (e->f == F_CORRUPT || (e->f == F_FAILED && !r)) {
+		if ((text = cli_read_reason(c, e->f, e->name))) {
+			cli_reason_line(text, buf, len);
+			free(text);
+			return buf;
+		}
+	}
+	if (!parsed) {
+		snprintf(buf, len, e->f == F_CORRUPT ? "%s" : "(unreadable: %s)", err);
+		return buf;
+	}
+	if (!r && e->f == F_SENT && job_spool_str(j, "duplicate_of")) {
+		snprintf(buf, len, "not sent: a duplicate of %s", job_spool_str(j, "duplicate_of"));
+		return buf;
+	}
+	if (!r)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)strcspn(r, "\n"), r);
+	return buf;
+}
+
+/* next_when - the NEXT/WHEN cell */
+static const char *next_when(struct cli *c, const struct entry *e, const struct job *j, int parsed,
+        const char *reason, char *buf, size_t len)
+{
+	if (!parsed)
+		return reason;
+	switch (e->f) {
+	case F_NEW:
+		if (parsed && j->not_before > c->now)
+			return cli_reltime(j->not_before, c->now, buf, len);
+		return "now";
+	case F_ACTIVE:
+		return "sending now";
+	case F_DEFERRED:
+		return cli_reltime(e->st.st_mtime, c->now, buf, len);
+	case F_SENT:
+		if (parsed && job_spool_str(j, "duplicate_of"))
+			return reason;
+		return cli_reltime(parsed && job_spool_time(j, "sent") ? job_spool_time(j, "sent")
+		                                                       : e->st.st_mtime,
+		        c->now, buf, len);
+	default:
+		return reason ? reason : "-";
+	}
+}
+
+/* list_row - one job as a table row */
+static int list_row(struct cli *c, const struct entry *e, struct table *t)
+{
+	char err[CLI_ERR_MAX], rbuf[CLI_ERR_MAX], appt[CLI_TIME_MAX], n[32], when[CLI_ERR_MAX];
+	struct job j;
+	int parsed = cli_read_job(c, e->f, e->name, &j, NULL, NULL, err, sizeof err) == 0;
+	int gone = !parsed && errno == ENOENT;
+	const char *reason = why(c, e, &j, parsed, err, rbuf, sizeof rbuf);
+	const char *cells[7] = {e->name, spooldir_folder_name(e->f)};
+	int rc;
+
+	if (gone)
+		return 0; /* moved on while we looked */
+	if (parsed) {
+		cells[2] = j.to_email;
+		cells[3] = j.kind;
+		cells[4] = j.appt_start ? cli_appt(j.appt_start, j.appt_offset, appt, sizeof appt)
+		                        : NULL;
+		snprintf(n, sizeof n, "%zu", job_attempts(&j));
+		cells[5] = n;
+	} else {
+		cells[2] = NULL;
+	}
+	cells[6] = next_when(c, e, &j, parsed, reason, when, sizeof when);
+	rc = table_add(t, cells);
+	job_free(&j);
+	return rc;
+}
+
+/* list_json - one job as a JSON object */
+static json_t *list_json(struct cli *c, const struct entry *e)
+{
+	char err[CLI_ERR_MAX], rbuf[CLI_ERR_MAX];
+	struct job j;
+	int parsed = cli_read_job(c, e->f, e->name, &j, NULL, NULL, err, sizeof err) == 0;
+	int gone = !parsed && errno == ENOENT;
+	const char *reason = why(c, e, &j, parsed, err, rbuf, sizeof rbuf);
+	json_t *o;
+
+	if (gone)
+		return NULL; /* moved on while we looked */
+	o = json_object();
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "folder", json_string(spooldir_folder_name(e->f)));
+	json_object_set_new(o, "to", cli_json_str(parsed ? j.to_email : NULL));
+	json_object_set_new(o, "kind", cli_json_str(parsed ? j.kind : NULL));
+	json_object_set_new(o, "id", cli_json_str(parsed ? j.id : NULL));
+	json_object_set_new(o, "appointment",
+	        cli_json_str(parsed ? job_get_str(&j, "appointment.start") : NULL));
+	json_object_set_new(
+	        o, "attempts", parsed ? json_integer((json_int_t)job_attempts(&j)) : json_null());
+	json_object_set_new(
+	        o, "next_attempt", cli_json_time(e->f == F_DEFERRED ? e->st.st_mtime : 0));
+	json_object_set_new(o, "reason", cli_json_str(reason));
+	json_object_set_new(o, "mtime", cli_json_time(e->st.st_mtime));
+	job_free(&j);
+	return o;
+}
+
+/* cmd_list - spool list */
+int cmd_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {{"new", 0, 0, F_NEW}, {"active", 0, 0, F_ACTIVE},
+	        {"deferred", 0, 0, F_DEFERRED}, {"hold", 0, 0, F_HOLD}, {"sent", 0, 0, F_SENT},
+	        {"failed", 0, 0, F_FAILED}, {"corrupt", 0, 0, F_CORRUPT}, {"all", 0, 0, 'a'},
+	        {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	static const char *const head[] = {
+	        "NAME", "FOLDER", "TO", "KIND", "APPOINTMENT", "ATTEMPTS", "NEXT/WHEN"};
+	struct entries e = {0};
+	struct table t;
+	unsigned mask = 0;
+	int ch, json = 0, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		if (ch == 'a')
+			mask |= ((1u << F_COUNT) - 1) & ~(1u << F_TMP);
+		else if (ch == 'j')
+			json = 1;
+		else if (ch >= 0 && ch < F_COUNT)
+			mask |= 1u << ch;
+		else
+			return cli_badopt(c, ch, argv);
+	}
+	if (optind < argc)
+		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (!mask)
+		mask = 1u << F_NEW | 1u << F_ACTIVE | 1u << F_DEFERRED | 1u << F_HOLD;
+	if ((rc = cli_open(c)) != EX_OK || (rc = gather(c, mask, &e)) != EX_OK) {
+		entries_free(&e);
+		return rc;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < e.n; i++) {
+			json_t *o = list_json(c, &e.v[i]);
+			if (o)
+				json_array_append_new(a, o);
+		}
+		rc = cli_json_print(a);
+	} else {
+		table_init(&t, 7, head);
+		for (size_t i = 0; i < e.n && rc == EX_OK; i++)
+			if (list_row(c, &e.v[i], &t) < 0)
+				rc = EX_OSERR;
+		if (t.nrows)
+			table_print(&t, stdout, cli_term_width());
+		table_free(&t);
+	}
+	entries_free(&e);
+	return rc;
+}
+
+/* since - when a waiting job started waiting: first seen, else its mtime */
+static time_t since(struct cli *c, const struct entry *e)
+{
+	char err[CLI_ERR_MAX];
+	struct job j;
+	time_t t = e->st.st_mtime;
+
+	if (cli_read_job(c, e->f, e->name, &j, NULL, NULL, err, sizeof err) == 0) {
+		if (job_spool_time(&j, "first_seen"))
+			t = job_spool_time(&j, "first_seen");
+		job_free(&j);
+	}
+	return t < c->now ? t : c->now;
+}
+
+/* cmd_status - spool status */
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	struct entries e = {0};
+	size_t count[F_COUNT] = {0};
+	const struct entry *oldest = NULL, *next = NULL;
+	time_t oldest_t = 0;
+	char rel[CLI_TIME_MAX], abs[CLI_TIME_MAX];
+	int ch, json = 0, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_badopt(c, ch, argv);
+		json = 1;
+	}
+	if (optind < argc)
+		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if ((rc = cli_open(c)) != EX_OK || (rc = gather(c, (1u << F_COUNT) - 1, &e)) != EX_OK) {
+		entries_free(&e);
+		return rc;
+	}
+	for (size_t i = 0; i < e.n; i++) {
+		const struct entry *x = &e.v[i];
+		count[x->f]++;
+		if (x->f == F_NEW || x->f == F_DEFERRED || x->f == F_HOLD) {
+			time_t t = since(c, x);
+			if (!oldest || t < oldest_t)
+				oldest = x, oldest_t = t;
+		}
+		if (x->f == F_DEFERRED && (!next || x->st.st_mtime < next->st.st_mtime))
+			next = x;
+	}
+	if (json) {
+		json_t *o = json_object(), *f = json_object(), *w = json_null();
+		for (int i = 0; i < F_COUNT; i++)
+			json_object_set_new(f, spooldir_folder_name((enum folder)i),
+			        json_integer((json_int_t)count[i]));
+		json_object_set_new(o, "folders", f);
+		if (oldest) {
+			w = json_object();
+			json_object_set_new(w, "name", json_string(oldest->name));
+			json_object_set_new(
+			        w, "folder", json_string(spooldir_folder_name(oldest->f)));
+			json_object_set_new(w, "age_seconds", json_integer(c->now - oldest_t));
+		}
+		json_object_set_new(o, "oldest_waiting", w);
+		json_object_set_new(o, "next_attempt", cli_json_time(next ? next->st.st_mtime : 0));
+		rc = cli_json_print(o);
+	} else {
+		printf("Spool: %s\n\nFolders:\n", c->sd.path);
+		for (int i = 0; i < F_COUNT; i++)
+			printf("  %-9s %6zu\n", spooldir_folder_name((enum folder)i), count[i]);
+		if (oldest)
+			printf("\nOldest waiting:  %s (%s/, waiting %s)\n", oldest->name,
+			        spooldir_folder_name(oldest->f),
+			        cli_duration(c->now - oldest_t, rel, sizeof rel));
+		else
+			printf("\nOldest waiting:  none\n");
+		if (next)
+			printf("Next attempt:    %s, %s (%s)\n",
+			        cli_reltime(next->st.st_mtime, c->now, rel, sizeof rel),
+			        cli_when(next->st.st_mtime, INT_MIN, abs, sizeof abs), next->name);
+		else
+			printf("Next attempt:    none deferred\n");
+	}
+	entries_free(&e);
+	return rc;
+}

@@ -1,0 +1,215 @@
+/*
+ * test_spooldir_recover - start-up recovery (lib/spooldir_recover.c) from
+ * every intermediate state a crash can leave, the idempotency markers
+ * (lib/spooldir_ids.c) and pruning of sent/ and ids/.
+ *
+ * Each test gets a fresh spool in a mkdtemp directory (spooldir_fixture.h);
+ * "another process" holding a lock is another open file description.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <gnutls/crypto.h>
+
+#include "spooldir.h"
+#include "spooldir_fixture.h"
+
+/* test_recover_active - unlocked back to new/, locked stays, temporaries */
+static void test_recover_active(void **state)
+{
+	struct t *t = *state;
+	struct spooldir_recovery rec;
+	int held, tmp;
+
+	put(t, F_ACTIVE, "dead", job(1));
+	put(t, F_ACTIVE, "live", job(1));
+	put(t, F_ACTIVE, ".dead.1.1.tmp", "partial");
+	put(t, F_ACTIVE, ".live.1.2.tmp", "partial");
+	assert_int_equal(symlinkat("/etc/passwd", t->sd.fd[F_ACTIVE], "link"), 0);
+	held = other_lock(t, F_ACTIVE, "live");
+	tmp = other_lock(t, F_ACTIVE, ".live.1.2.tmp");
+	/* A fresh temporary may not be locked yet: it is left alone. */
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL), &rec), 0);
+	assert_true(has(t, F_ACTIVE, ".dead.1.1.tmp"));
+	assert_int_equal(rec.temps_removed, 0);
+	/* A minute later an unlocked temporary is a dead writer's. */
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL) + 120, &rec), 0);
+	assert_true(has(t, F_NEW, "dead") && !has(t, F_ACTIVE, "dead"));
+	assert_string_equal(content(t, F_NEW, "dead"), job(1));
+	assert_true(has(t, F_ACTIVE, "live") && !has(t, F_NEW, "live"));
+	assert_false(has(t, F_ACTIVE, ".dead.1.1.tmp"));
+	assert_true(has(t, F_ACTIVE, ".live.1.2.tmp"));
+	/* The symlink goes to corrupt/ under a fresh name, with a reason. */
+	assert_false(has(t, F_ACTIVE, "link"));
+	assert_int_equal(entries(t, F_CORRUPT), 2);
+	assert_int_equal(rec.temps_removed, 1);
+	assert_int_equal(rec.duplicates, 0);
+	assert_int_equal(rec.active_returned, 0);
+	assert_int_equal(rec.corrupt, 1);
+	close(held);
+	close(tmp);
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL) + 120, &rec), 0);
+	assert_true(has(t, F_NEW, "live"));
+	assert_int_equal(rec.active_returned, 1);
+	assert_int_equal(rec.temps_removed, 1);
+	assert_int_equal(entries(t, F_ACTIVE), 0);
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL), &rec), 0);
+	assert_int_equal(rec.active_returned + rec.temps_removed + rec.tmp_removed, 0);
+}
+
+/* test_recover_tmp - tmp/ files older than a day go; fresh ones and fresh
+ * hidden temporaries elsewhere stay; old temporaries (by ctime) go */
+static void test_recover_tmp(void **state)
+{
+	struct t *t = *state;
+	struct spooldir_recovery rec;
+
+	put(t, F_TMP, "stale", "x");
+	put(t, F_TMP, "fresh", "x");
+	put(t, F_TMP, ".stale.1.1.tmp", "x");
+	age(t, F_TMP, "stale", 2 * 86400);
+	age(t, F_TMP, ".stale.1.1.tmp", 2 * 86400);
+	age(t, F_TMP, "fresh", 3600);
+	put(t, F_DEFERRED, ".j.1.1.tmp", "x");
+	put(t, F_DEFERRED, "j", job(0));
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL), &rec), 0);
+	assert_false(has(t, F_TMP, "stale") || has(t, F_TMP, ".stale.1.1.tmp"));
+	assert_true(has(t, F_TMP, "fresh"));
+	assert_int_equal(rec.tmp_removed, 2);
+	assert_true(has(t, F_DEFERRED, ".j.1.1.tmp"));
+	/* Eleven minutes later the temporary is an orphan (ctime, not mtime). */
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL) + 660, &rec), 0);
+	assert_false(has(t, F_DEFERRED, ".j.1.1.tmp"));
+	assert_true(has(t, F_DEFERRED, "j"));
+	assert_int_equal(rec.temps_removed, 1);
+}
+
+/* test_recover_duplicates - a name in two folders: the longer history wins,
+ * on a tie the more settled folder */
+static void test_recover_duplicates(void **state)
+{
+	struct t *t = *state;
+	struct spooldir_recovery rec;
+
+	put(t, F_ACTIVE, "x", job(2));
+	put(t, F_NEW, "x", job(0));
+	put(t, F_ACTIVE, "y", job(0));
+	put(t, F_FAILED, "y", job(1));
+	put(t, F_ACTIVE, "z", job(1));
+	put(t, F_SENT, "z", job(1));
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL), &rec), 0);
+	assert_int_equal(rec.duplicates, 3);
+	assert_string_equal(content(t, F_NEW, "x"), job(2));
+	assert_int_equal(spooldir_locate(&t->sd, "y"), F_FAILED);
+	assert_false(has(t, F_NEW, "y"));
+	assert_int_equal(spooldir_locate(&t->sd, "z"), F_SENT);
+	assert_false(has(t, F_NEW, "z"));
+	assert_int_equal(entries(t, F_ACTIVE), 0);
+	assert_int_equal(rec.active_returned, 1);
+}
+
+/* marker - the file name in ids/ of id: hex SHA-256 (static buffer) */
+static const char *marker(const char *id)
+{
+	static char hex[65];
+	unsigned char d[32];
+
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, id, strlen(id), d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return hex;
+}
+
+/* test_dedupe - one id, one job, while the owner stands for it */
+static void test_dedupe(void **state)
+{
+	static const enum folder live[] = {F_ACTIVE, F_NEW, F_DEFERRED, F_HOLD, F_SENT};
+	struct t *t = *state;
+	char other[SPOOLDIR_NAME_MAX + 2];
+	const char *m = marker("appt-1");
+
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "A", 0, NULL, 0), 1);
+	assert_int_equal(entries(t, F_IDS), 0);
+	put(t, F_ACTIVE, "A", job(0));
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "A", 7, other, sizeof other), 1);
+	assert_string_equal(content(t, F_IDS, m), "A\n");
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "A", 7, other, sizeof other), 1);
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-2", "B", 7, other, sizeof other), 1);
+	assert_int_equal(entries(t, F_IDS), 2);
+	for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
+		if (i)
+			assert_int_equal(spooldir_rename(&t->sd, live[i - 1], live[i], "A"), 0);
+		other[0] = '\0';
+		assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "C", 7, other, sizeof other), 0);
+		assert_string_equal(other, "A");
+	}
+	/* A was sent more than dedupe days ago: the id is free. */
+	age(t, F_IDS, m, 8 * 86400);
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "C", 7, other, sizeof other), 1);
+	assert_string_equal(content(t, F_IDS, m), "C\n");
+	/* C failed: the id is free again. */
+	put(t, F_FAILED, "C", job(1));
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "D", 7, other, sizeof other), 1);
+	assert_string_equal(content(t, F_IDS, m), "D\n");
+	put(t, F_NEW, "D", job(0));
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "E", 7, NULL, 0), 0);
+	spooldir_dedupe_release(&t->sd, "appt-1", "E");
+	assert_true(has(t, F_IDS, m));
+	spooldir_dedupe_release(&t->sd, "appt-1", "D");
+	assert_false(has(t, F_IDS, m));
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "E", 7, NULL, 0), 1);
+}
+
+/* test_prune - sent/ after sent_days, with the message; stale markers */
+static void test_prune(void **state)
+{
+	struct t *t = *state;
+
+	put(t, F_SENT, "old", job(1));
+	put(t, F_SENT, "old.eml.gz", "msg");
+	put(t, F_SENT, "fresh", job(1));
+	age(t, F_SENT, "old", 31 * 86400);
+	age(t, F_SENT, "fresh", 29 * 86400);
+	assert_int_equal(spooldir_prune(&t->sd, time(NULL), 0, 7), 0);
+	assert_true(has(t, F_SENT, "old"));
+
+	put(t, F_NEW, "waiting", job(0));
+	assert_int_equal(spooldir_dedupe(&t->sd, "w", "waiting", 7, NULL, 0), 1);
+	assert_int_equal(spooldir_dedupe(&t->sd, "g", "gone", 7, NULL, 0), 1);
+	assert_int_equal(spooldir_dedupe(&t->sd, "h", "gone-too", 7, NULL, 0), 1);
+	age(t, F_IDS, marker("w"), 30 * 86400);
+	age(t, F_IDS, marker("g"), 30 * 86400);
+	assert_int_equal(spooldir_prune(&t->sd, time(NULL), 30, 7), 2);
+	assert_false(has(t, F_SENT, "old") || has(t, F_SENT, "old.eml.gz"));
+	assert_true(has(t, F_SENT, "fresh"));
+	assert_true(has(t, F_IDS, marker("w"))); /* its owner still waits */
+	assert_false(has(t, F_IDS, marker("g")));
+	assert_true(has(t, F_IDS, marker("h"))); /* within the window */
+}
+
+/* main - every test on a fresh spool */
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	        T(test_recover_active),
+	        T(test_recover_tmp),
+	        T(test_recover_duplicates),
+	        T(test_dedupe),
+	        T(test_prune),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
