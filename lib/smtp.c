@@ -76,8 +76,7 @@ static const char *const stage_names[] = {
         "connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end"};
 static const char *const stage_what[] = {"the greeting", "the reply to EHLO",
         "the reply to STARTTLS", "the reply to AUTH", "the reply to MAIL FROM",
-        "the reply to RCPT TO", "the reply to DATA",
-        "the reply to the end of the message (the final dot)"};
+        "the reply to RCPT TO", "the reply to DATA", "the reply to the end of the message"};
 static const char *const stage_cmd[] = {
         "", "EHLO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "the message"};
 
@@ -153,8 +152,12 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 	int code = s->ms ? s->ms->response_code : 0;
 	int sent = code != -1; /* the command went out and a read was tried */
 	int timed = now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
-	const char *maybe =
-	        st == STAGE_DATA_END ? " (the server may have accepted the message)" : "";
+	const char *maybe = st == STAGE_DATA_END ? "; the server may have accepted the message"
+	                    : st == STAGE_CONNECT && s->rc->tls != TLS_IMPLICIT
+	                            ? " (a port that wants TLS from the start, like 465, needs "
+	                              "tls = implicit)"
+	                            : "";
+	const char *text = s->ms && s->ms->response ? s->ms->response : "";
 
 	if (code > 0) {
 		copy_reply(s, r, st);
@@ -171,9 +174,9 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 		fail(r, st, "timed out after %d s waiting for %s%s", s->timeout, what, maybe);
 	else if (timed)
 		fail(r, st, "timed out after %d s sending %s to %s", s->timeout, cmd, s->name);
-	else if (sent && s->ms && s->ms->response && s->ms->response[0])
+	else if (sent && text[strspn(text, "\n")] != '\0')
 		fail(r, st, "incomplete or malformed reply from %s instead of %s%s: %s", s->name,
-		        what, maybe, s->ms->response);
+		        what, maybe, text);
 	else if (sent)
 		fail(r, st, "connection closed by %s while waiting for %s%s", s->name, what, maybe);
 	else
@@ -192,7 +195,7 @@ static int read_reply(mailsmtp *ms)
 	mmap_string_assign(ms->response_buffer, "");
 	do {
 		line = mailstream_read_line_remove_eol(ms->stream, ms->line_buffer);
-		if (line == NULL) {
+		if (line == NULL || line[0] == '\0') { /* "" is the end of the stream */
 			code = 0;
 			break;
 		}

@@ -75,6 +75,8 @@ int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, 
 			goto fail;
 		}
 		*fdp = openat(sd->root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*fdp < 0 && f == F_IDS && errno == ENOENT)
+			continue; /* made by spoold at its first start; readers do without */
 		if (*fdp < 0) {
 			snprintf(err, errlen, "cannot open %s/%s: %s%s", path, name,
 			        strerror(errno),

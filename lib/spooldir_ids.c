@@ -71,7 +71,7 @@ int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int d
 	struct stat st;
 	int fd;
 
-	if (days <= 0)
+	if (days <= 0 || sd->fd[F_IDS] < 0)
 		return 1;
 	id_hash(id, h);
 	fd = openat(sd->fd[F_IDS], h, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
@@ -107,6 +107,8 @@ void spooldir_dedupe_release(struct spooldir *sd, const char *id, const char *na
 	char h[65], owner[SPOOLDIR_NAME_MAX + 2];
 	struct stat st;
 
+	if (sd->fd[F_IDS] < 0)
+		return;
 	id_hash(id, h);
 	if (id_owner(sd, h, owner, sizeof owner, &st) == 0 && !strcmp(owner, name))
 		unlinkat(sd->fd[F_IDS], h, 0);
@@ -142,6 +144,8 @@ int spooldir_ids_prune(struct spooldir *sd, time_t now, int days)
 {
 	struct ids_ctx ctx = {now, days, 0};
 
+	if (sd->fd[F_IDS] < 0)
+		return 0;
 	spooldir_each(sd, F_IDS, 1, ids_prune_one, &ctx);
 	return ctx.removed;
 }

@@ -110,6 +110,8 @@ static int verify(gnutls_x509_crt_t *crts, unsigned n, const char *host, const c
 		return 0;
 	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) < 0)
 		out.data = NULL;
+	while (out.data && out.size > 0 && out.data[out.size - 1] == ' ')
+		out.data[--out.size] = '\0';
 	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
 		snprintf(err, errlen, "certificate for %s does not match host %s: %s", name, host,
 		        out.data ? (char *)out.data : "name mismatch");

@@ -19,7 +19,7 @@
 
 /* tlsverify_stream - 0 when the peer chain of stream is trusted for host;
  * -1 with a readable reason in err (which names the certificate and host) */
-int tlsverify_stream(mailstream *stream, const char *host, const char *ca_file, char *err,
-	size_t errlen);
+int tlsverify_stream(
+        mailstream *stream, const char *host, const char *ca_file, char *err, size_t errlen);
 
 #endif

@@ -9,7 +9,7 @@
  *      lib/tlsverify.c lib/reply.c -letpan -lgnutls
  *   smtp_try -s HOST -p PORT [-t starttls|implicit|none] [-c CAFILE]
  *            [-u USER -w PASSWORD] [-H HELO] [-T TIMEOUT] [-f FROM]
- *            [-m MESSAGE-FILE] -r RCPT [-r RCPT ...]
+ *            [-m MESSAGE-FILE] -r [FROM,]RCPT [-r [FROM,]RCPT ...]
  *
  * Without -m the message is a small fixed one (ending in CRLF) with a
  * Message-ID of <try-N@smtp-try.test>.  Exit status 0 when every
@@ -33,8 +33,8 @@ static char *read_file(const char *path, size_t *len)
 	long n;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-		fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
-		fread(buf, 1, (size_t)n, f) != (size_t)n) {
+	        fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
+	        fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		perror(path);
 		exit(2);
 	}
@@ -48,9 +48,9 @@ static void print_reply(const char *what, int ok, const struct smtp_reply *r)
 {
 	printf("%s: %s stage=%s code=%d tls_error=%d timeout=%d refused=%d category=%s\n"
 	       "  text: %s\n",
-		what, ok ? "OK" : "FAIL", smtp_stage_name(r->stage), r->code, r->tls_error,
-		r->timeout, r->refused, ok ? "sent" : reply_category_name(reply_classify(r)),
-		r->text);
+	        what, ok ? "OK" : "FAIL", smtp_stage_name(r->stage), r->code, r->tls_error,
+	        r->timeout, r->refused, ok ? "sent" : reply_category_name(reply_classify(r)),
+	        r->text);
 }
 
 int main(int argc, char **argv)
@@ -77,8 +77,8 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			rc.tls = strcmp(optarg, "implicit") == 0 ? TLS_IMPLICIT
-				 : strcmp(optarg, "none") == 0   ? TLS_NONE
-								 : TLS_STARTTLS;
+			         : strcmp(optarg, "none") == 0   ? TLS_NONE
+			                                         : TLS_STARTTLS;
 			break;
 		case 'c':
 			rc.ca_file = optarg;
@@ -121,19 +121,26 @@ int main(int argc, char **argv)
 		return 2;
 	printf("relay %s\n", smtp_relay_name(s));
 	for (i = 0; i < nrcpt; i++) {
-		const char *m = msg;
+		const char *m = msg, *from = rc.from, *to = rcpt[i], *comma = strchr(to, ',');
+		char who[512];
 		size_t n = len;
 		int ok;
 
+		if (comma) { /* -r FROM,RCPT: another sender for this one */
+			snprintf(who, sizeof(who), "%.*s", (int)(comma - to), to);
+			from = who;
+			to = comma + 1;
+		}
+
 		if (msg == NULL) {
 			n = (size_t)snprintf(buf, sizeof(buf),
-				"From: <%s>\r\nTo: <%s>\r\nSubject: try %d\r\n"
-				"Message-ID: <try-%d@smtp-try.test>\r\n\r\n"
-				"Hello %d.\r\n.leading dot\r\nlast line\r\n",
-				rc.from, rcpt[i], i + 1, i + 1, i + 1);
+			        "From: <%s>\r\nTo: <%s>\r\nSubject: try %d\r\n"
+			        "Message-ID: <try-%d@smtp-try.test>\r\n\r\n"
+			        "Hello %d.\r\n.leading dot\r\nlast line\r\n",
+			        from, to, i + 1, i + 1, i + 1);
 			m = buf;
 		}
-		ok = smtp_send(s, rc.from, rcpt[i], m, n, &r) == 0;
+		ok = smtp_send(s, from, to, m, n, &r) == 0;
 		print_reply(rcpt[i], ok, &r);
 		printf("  session open: %d\n", smtp_is_open(s));
 		failed |= !ok;

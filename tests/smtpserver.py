@@ -17,10 +17,12 @@ unless --implicit-tls).
 Every accepted message is saved in DIR as NNNNNN.eml, the exact bytes
 received (dot-unstuffed, CRLF line ends, without the final ".\\r\\n"), and
 one JSON line is appended to DIR/log.jsonl:
-    {"n": 1, "file": "000001.eml", "conn": 1, "mail_from": "...",
-     "rcpt": ["..."], "message_id": "<...>", "time": 1764210000.123}
-"conn" numbers the connection the message came on (to check reuse);
-"time" is seconds since the epoch.
+    {"n": 1, "file": "000001.eml", "conn": 1, "tls": true, "sni": "localhost",
+     "mail_from": "...", "rcpt": ["..."], "message_id": "<...>", "size": 312,
+     "time": 1764210000.123}
+"conn" numbers the connection the message came on (to check reuse), "tls"
+says whether it was encrypted, "sni" is the name the client sent in SNI
+(null when none), "size" the byte count, "time" seconds since the epoch.
 
 The script (--script FILE, JSON) is a list of rules, tried in order; the
 first that applies is used and counted:
@@ -109,12 +111,14 @@ class Mbox:
             f.flush()
 
     @staticmethod
-    def _record(envelope, conn):
+    def _record(envelope, smtp):
         content = envelope.original_content or b""
         hdr = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(content)
         mid = hdr.get("Message-ID")
         return {
-            "conn": conn,
+            "conn": smtp.conn,
+            "tls": smtp.tls_object() is not None,
+            "sni": getattr(smtp.tls_object(), "sni", None),
             "mail_from": envelope.mail_from,
             "rcpt": list(envelope.rcpt_tos),
             "message_id": mid.strip() if mid else None,
@@ -122,7 +126,7 @@ class Mbox:
             "time": time.time(),
         }
 
-    def save(self, envelope, conn, **extra):
+    def save(self, envelope, smtp, **extra):
         """Save the message and log it; returns its number."""
         self.n += 1
         name = f"{self.n:06d}.eml"
@@ -131,14 +135,14 @@ class Mbox:
             f.write(envelope.original_content or b"")
         os.rename(tmp, os.path.join(self.path, name))
         record = {"n": self.n, "file": name}
-        record.update(self._record(envelope, conn))
+        record.update(self._record(envelope, smtp))
         record.update(extra)
         self._append("log.jsonl", record)
         return self.n
 
-    def blackhole(self, envelope, conn):
+    def blackhole(self, envelope, smtp):
         """Log a message that was accepted and thrown away."""
-        self._append("blackhole.jsonl", self._record(envelope, conn))
+        self._append("blackhole.jsonl", self._record(envelope, smtp))
 
 
 def reply_lines(text):
@@ -169,6 +173,12 @@ class ScriptedSMTP(SMTP):
     async def forever(self):
         """Wait until the connection is lost (which cancels the handler task)."""
         await asyncio.get_running_loop().create_future()
+
+    def tls_object(self):
+        """The ssl.SSLObject of this connection, None when it is not in TLS."""
+        if self.transport is None:
+            return None
+        return self.transport.get_extra_info("ssl_object")
 
     def drop(self):
         """Close the connection at once, sending nothing more."""
@@ -242,23 +252,23 @@ class Handler:
         rule = self.script.match("data-end", who)
         action = rule["action"] if rule else None
         if action is None:
-            n = self.mbox.save(envelope, server.conn)
+            n = self.mbox.save(envelope, server)
             return f"250 2.0.0 OK queued as {n}"
         if action == "accept_then_blackhole":
-            self.mbox.blackhole(envelope, server.conn)
+            self.mbox.blackhole(envelope, server)
             return rule.get("reply", "250 2.0.0 OK")
         if action == "reply":
             if rule["reply"].startswith("2"):
-                self.mbox.save(envelope, server.conn)
+                self.mbox.save(envelope, server)
             lines = reply_lines(rule["reply"])
             for line in lines[:-1]:
                 await server.push(line)
             return lines[-1]
         if action == "drop":
-            self.mbox.save(envelope, server.conn, dropped=True)
+            self.mbox.save(envelope, server, dropped=True)
             server.drop()
         else:
-            self.mbox.save(envelope, server.conn, stalled=True)
+            self.mbox.save(envelope, server, stalled=True)
         await server.forever()
         return None
 
@@ -270,6 +280,11 @@ def make_authenticator(user, password):
               and auth_data.password == password)
         return AuthResult(success=ok, handled=False)
     return authenticate
+
+
+def remember_sni(sslobj, server_name, ctx):
+    """Keep the SNI name the client sent on its SSLObject (for the log)."""
+    sslobj.sni = server_name
 
 
 def write_ready(path, port):
@@ -287,6 +302,7 @@ async def serve(args, script):
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        ctx.sni_callback = remember_sni
     kw = {"hostname": "smtpserver.test", "timeout": 3600, "loop": loop}
     if args.starttls:
         kw.update(tls_context=ctx, require_starttls=True)

@@ -85,7 +85,7 @@ class TestDelivery(E2ETestCase):
         self.assertEqual(att[0]["category"], "transient")
         self.assertEqual(att[0]["stage"], "rcpt")
         self.assertEqual(att[0]["code"], 451)
-        self.assertIn("4.3.0 Mail server temporarily busy, try again", att[0]["text"])
+        self.assertEqual(att[0]["text"], "4.3.0 Mail server temporarily busy, try again")
         self.assertEqual(srv.count(), 0)
 
         # Make it due and restart: spoold only times what it scheduled itself.
@@ -138,6 +138,7 @@ class TestDelivery(E2ETestCase):
         self.assertRegex(text, r"(?i)certificate", text)
         self.assertRegex(text, r"wrong\.example|127\.0\.0\.1", text)
         self.assertEqual(srv.count(), 0)
+        self.assertIsNotNone(d.find(r"sending stopped: category=tls-failed"), d.tail())
         log = srv.stderr()
         self.assertRegex(log, r">> b'STARTTLS'", log[-3000:])
         self.assertNotRegex(log, r">> b'(MAIL|AUTH|RCPT|DATA)", log[-3000:])
