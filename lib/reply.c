@@ -133,16 +133,14 @@ const char *reply_explain(enum category c)
 	case CAT_TLS_FAILED:
 		return "A secure connection to the mail server could not be set up or its identity "
 		       "could not be confirmed, so nothing was sent: check the mail server "
-		       "settings "
-		       "or ask your IT contact.";
+		       "settings or ask your IT contact.";
 	case CAT_TRANSIENT:
 		return "The mail server could not be reached or asked to try again later; the "
 		       "e-mail will be retried automatically.";
 	case CAT_UNKNOWN_OUTCOME:
 		return "The connection broke just as the e-mail was being handed over, so it may "
-		       "or "
-		       "may not have arrived; it is not sent again automatically, to avoid a "
-		       "duplicate.";
+		       "or may not have arrived; it will be tried again later, so the patient "
+		       "may receive it twice.";
 	}
 	return "The outcome is unknown.";
 }

@@ -100,11 +100,16 @@ int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const c
 int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name);
 /* spooldir_claim - lock the job, then rename new/ or deferred/ -> active/;
  * 0 with *lockfd holding the job's flock (close it once the job has left
- * active/), -1 ENOENT or EWOULDBLOCK when another process has it.  A job
- * in active/ whose lock is free belongs to a dead process (recovery). */
+ * active/), -1 ENOENT or EWOULDBLOCK when another process has it (and
+ * *lockfd is -1).  -1 EEXIST when the name is also used in another
+ * folder: the job is then in active/, locked by *lockfd, for the caller
+ * to file under a fresh name.  A job in active/ whose lock is free
+ * belongs to a dead process (recovery). */
 int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int *lockfd);
 /* spooldir_locate - the folder holding the job name, or -1 */
 int spooldir_locate(struct spooldir *sd, const char *name);
+/* spooldir_locate_other - a folder other than f holding name, or -1 */
+int spooldir_locate_other(struct spooldir *sd, enum folder f, const char *name);
 
 /* spooldir_batch - on: collect syncs; off: flush and sync each change */
 void spooldir_batch(struct spooldir *sd, int on);

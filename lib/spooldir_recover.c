@@ -68,8 +68,8 @@ static enum folder sd_resolve(struct spooldir *sd, const char *name, enum folder
 	return keep;
 }
 
-/* sd_other_copy - another folder holding name besides f, or -1 */
-static int sd_other_copy(struct spooldir *sd, enum folder f, const char *name)
+/* spooldir_locate_other - another folder holding name besides f, or -1 */
+int spooldir_locate_other(struct spooldir *sd, enum folder f, const char *name)
 {
 	struct stat st;
 
@@ -113,13 +113,14 @@ int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int 
 			return -1;
 		}
 	}
-	other = sd_other_copy(sd, F_ACTIVE, name);
-	if (other >= 0 && sd_resolve(sd, name, F_ACTIVE, (enum folder)other) != F_ACTIVE) {
-		close(fd);
+	/* A name taken elsewhere is a new job under a used name, not a crash
+	 * leftover (claims and moves are renames): the caller files it. */
+	*lockfd = fd;
+	other = spooldir_locate_other(sd, F_ACTIVE, name);
+	if (other >= 0) {
 		errno = EEXIST;
 		return -1;
 	}
-	*lockfd = fd;
 	return 0;
 }
 
@@ -170,7 +171,7 @@ static int recover_active(
 		close(fd); /* a live spoold is working on it */
 		return 0;
 	}
-	other = sd_other_copy(sd, F_ACTIVE, name);
+	other = spooldir_locate_other(sd, F_ACTIVE, name);
 	if (other >= 0) {
 		ctx->rec->duplicates++;
 		if (sd_resolve(sd, name, F_ACTIVE, (enum folder)other) != F_ACTIVE) {

@@ -95,17 +95,21 @@ static void write_reason(struct daemon *d, enum folder f, const char *name, cons
 		log_warn("%s/%s: cannot write the reason", spooldir_folder_name(f), side);
 }
 
-/* file_corrupt - a file that is not a valid job goes to corrupt/ */
-static void file_corrupt(struct daemon *d, enum folder from, const char *name, const char *why)
+/* file_corrupt - a file that is not a valid job goes to corrupt/ (under a
+ * fresh name when its own is not a job name or is taken there) */
+static void file_corrupt_as(struct daemon *d, enum folder from, const char *name, const char *why,
+	int rename_it)
 {
 	char fresh[SPOOLDIR_NAME_MAX + 1];
 	const char *to = name;
 
-	/* A name we cannot use as a job name gets a fresh one in corrupt/. */
-	if (!spooldir_name_valid(name))
+	if (rename_it || !spooldir_name_valid(name))
 		to = spooldir_newname(fresh, sizeof fresh);
-	if (renameat2(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to, RENAME_NOREPLACE) < 0 &&
-		renameat(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to) < 0) {
+	while (renameat2(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST && to == name) {
+			to = spooldir_newname(fresh, sizeof fresh);
+			continue;
+		}
 		if (errno != ENOENT)
 			log_warn("%s/%s: cannot move to corrupt/", spooldir_folder_name(from), name);
 		return;
@@ -113,7 +117,17 @@ static void file_corrupt(struct daemon *d, enum folder from, const char *name, c
 	char *text = reason_corrupt(to, name, why);
 	write_reason(d, F_CORRUPT, to, text);
 	free(text);
-	queue_log(d, "job=%s status=corrupt reason=\"%s\"", to, why);
+	if (to != name)
+		queue_log(d, "job=%s status=corrupt arrived_as=\"%s\" reason=\"%s\"", to, name,
+			why);
+	else
+		queue_log(d, "job=%s status=corrupt reason=\"%s\"", to, why);
+}
+
+/* file_corrupt - to corrupt/ under its own name when it can */
+static void file_corrupt(struct daemon *d, enum folder from, const char *name, const char *why)
+{
+	file_corrupt_as(d, from, name, why, 0);
 }
 
 /* deliver_consider - read enough of a job to index it */
@@ -347,6 +361,17 @@ void deliver_run(struct daemon *d, struct qjob *qj)
 		return;
 	}
 	if (spooldir_claim(&d->sd, from, name, &lockfd) < 0) {
+		if (errno == EEXIST && lockfd >= 0) {
+			char why[256];
+			int other = spooldir_locate_other(&d->sd, F_ACTIVE, name);
+			snprintf(why, sizeof why,
+				"a job named %s already exists in %s/; every job needs a new, "
+				"unique file name (the Maildir rule)",
+				name, other >= 0 ? spooldir_folder_name((enum folder)other) : "?");
+			file_corrupt_as(d, F_ACTIVE, name, why, 1);
+			close(lockfd);
+			return;
+		}
 		if (errno == EINVAL) {
 			char why[256];
 			struct stat st;

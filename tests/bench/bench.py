@@ -976,6 +976,9 @@ def build_table(R, errors, info):
                      (fmt_rate(cr) if cr else err("ceiling")), "-", "? (>= 60% of the ceiling)"))
     h = R.get("spoold_drain_hwm")
     rows.append(("(a) drain: peak RSS", fmt_mb(h) if h else err("spoold"), "-", "-", "-"))
+    c = R.get("spoold_cpu_ms")
+    if c:
+        rows.append(("(a) drain: CPU per job (user + sys)", "%.0f us" % (c * 1000), "-", "-", "-"))
     # (b)
     sl, pl, pi = R.get("spoold_lat"), R.get("postfix_lat"), R.get("postfix_lat_inv")
     for label, fn in (("median", statistics.median), ("p99", lambda v: percentile(v, 99))):
@@ -1094,7 +1097,8 @@ def main():
     if "%s" in info:
         info = info % "?"
     table, all_met = build_table(R, errors, info)
-    table += "bench time: %.0f s\n" % (time.monotonic() - started)
+    table += "bench time: %.0f s; load %.2f %.2f %.2f at the end\n" % (
+        (time.monotonic() - started,) + os.getloadavg())
     sys.stdout.write("\n" + table)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:

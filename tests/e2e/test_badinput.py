@@ -8,7 +8,7 @@ import stat
 import time
 import unittest
 
-from harness import E2ETestCase, make_job, rfc3339
+from harness import E2ETestCase, make_job, rfc3339, wait_until
 
 
 class TestBadInput(E2ETestCase):
@@ -116,6 +116,60 @@ class TestBadInput(E2ETestCase):
         ids = [self.read_job("sent", n).get("id") for n in self.jobs_in("sent")]
         self.assertEqual(ids.count("appt-dup-1"), 2)
         self.assertEqual(self.srv.count(), 2)  # the first, and still_running's job
+
+    def find_job_with_id(self, job_id):
+        """(folder, name) of every job file in the spool whose id is job_id."""
+        found = []
+        for folder in ("new", "active", "deferred", "hold", "sent", "failed", "corrupt"):
+            for n in self.jobs_in(folder):
+                try:
+                    if not stat.S_ISREG(os.lstat(self.path(folder, n)).st_mode):
+                        continue  # never follow a symlink or open a FIFO
+                    with open(self.path(folder, n), "rb") as f:
+                        data = f.read(1 << 20)
+                except OSError:
+                    continue
+                if f'"{job_id}"'.encode() in data:
+                    found.append((folder, n))
+        return found
+
+    def test_reused_name_not_lost(self):
+        """A file arriving under a name already used in corrupt/ or sent/ is
+        not dropped silently (DESIGN: nothing is lost, never silent): it ends
+        in some folder with a reason, and spoold says so in its log."""
+        first_bad = self.submit(b'{"id": "bad-first", oops', name="reused-corrupt")
+        self.corrupt(first_bad, r"not valid JSON")
+        self.corrupt(self.submit(b'{"id": "bad-link-first", oops', name="reused-link"),
+                     r"not valid JSON")
+        sent = self.submit(make_job("reused-sent-A"), name="reused-sent")
+        self.wait_sent(self.d, sent)
+        mark = self.d.mark()
+        self.submit(b'{"id": "bad-second", oops', name="reused-corrupt")
+        self.submit(make_job("reused-sent-B", email="other@example.com"), name="reused-sent")
+        os.symlink("/etc/hostname", self.path("tmp", "reused-link"))
+        os.rename(self.path("tmp", "reused-link"), self.path("new", "reused-link"))
+        wait_until(lambda: not any(os.path.lexists(self.path("new", n)) for n in
+                                   ("reused-corrupt", "reused-sent", "reused-link")),
+                   10, [self.folder("new")], "the reused names to be taken from new/")
+        self.still_running()  # flushes spoold's log lines
+        problems = []
+        with open(self.path("corrupt", "reused-corrupt"), "rb") as f:
+            if b"bad-first" not in f.read():
+                problems.append("the first corrupt/reused-corrupt was replaced")
+        if self.find_job_with_id("bad-link-first") != [("corrupt", "reused-link")]:
+            problems.append("the symlink replaced the earlier corrupt/reused-link")
+        links = [n for n in self.jobs_in("corrupt") if os.path.islink(self.path("corrupt", n))]
+        if len(links) != 1:
+            problems.append(f"symlinks in corrupt/: {links}")
+        if len(self.find_job_with_id("reused-sent-A")) != 1:
+            problems.append("the sent job reused-sent-A is gone")
+        for i in ("bad-second", "reused-sent-B"):
+            if not self.find_job_with_id(i):
+                problems.append(f"the second job ({i}) was deleted without a trace")
+        for name in ("reused-corrupt", "reused-sent", "reused-link"):
+            if not self.d.find(re.escape(name), since=mark):
+                problems.append(f"nothing logged about the second {name}")
+        self.assertEqual(problems, [], f"\n{self.context()}")
 
     def test_all_at_once(self):
         """Every kind of bad input together, then a good job: all settled."""

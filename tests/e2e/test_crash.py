@@ -8,6 +8,7 @@ message twice (the SMTP unknown-outcome window).  These tests use a plain
 import collections
 import os
 import random
+import signal
 import time
 import unittest
 
@@ -47,6 +48,7 @@ class SpoolLoad(E2ETestCase):
         for name in names:
             job = self.read_job("sent", name)
             self.assertEqual(job["spool"]["attempts"][-1]["category"], "sent", name)
+            self.assertTrue(os.path.exists(self.path("sent", name + ".eml.gz")), name)
             if got[job["spool"]["message_id"]] < 1:
                 missing.append(name)
         self.assertEqual(missing, [], "sent/ holds jobs the server never received")
@@ -86,7 +88,7 @@ class TestCrash(SpoolLoad):
         self.assertLessEqual(dups, kills, f"more duplicates than crashes: {got.most_common(5)}")
         self.assertEqual(len(got), CRASH_JOBS)
         self.assertLess(time.monotonic() - t_start, 120)
-        d.signal(15)
+        d.signal(signal.SIGTERM)
         self.assertEqual(d.wait_exit(10), 0)
 
 
@@ -115,7 +117,7 @@ class TestTwoDaemons(SpoolLoad):
         b = self.start_spoold(conf, wait=False)
         self.wait_count("sent", CONCURRENT_JOBS, timeout=60)
         for d in (a, b):
-            d.signal(15)
+            d.signal(signal.SIGTERM)
         for d in (a, b):
             self.assertEqual(d.wait_exit(10), 0, d.tail())
         got = self.check_all_sent(names, srv)

@@ -34,6 +34,8 @@ class TestDelivery(E2ETestCase):
         self.assertEqual(header(received, "Message-ID"), sp["message_id"])
         self.assertEqual(header(received, "X-Spool-Job"), name)
         self.assertEqual(recs[0]["mail_from"], FROM_ADDR)
+        if "tls" in recs[0]:  # smtpserver.py records whether the session was encrypted
+            self.assertEqual(recs[0]["tls"], srv.tls != "none", recs[0])
         return job, recs[0], received
 
     def test_starttls_auth_plain_to_sent(self):
@@ -64,6 +66,19 @@ class TestDelivery(E2ETestCase):
         self.wait_sent(d, name)
         self.check_sent(srv, name, "appt-2-implicit")
         self.assertNotRegex(srv.stderr(), r">> b'STARTTLS'")
+
+    def test_connection_reused(self):
+        """One authenticated connection carries many messages (DESIGN, Delivery)."""
+        srv = self.start_server(tls="starttls", auth=True)
+        d = self.start_spoold(self.write_conf(srv))
+        names = [self.submit(make_job(f"appt-reuse-{i}", email=f"p{i}@example.com"))
+                 for i in range(5)]
+        for name in names:
+            self.wait_sent(d, name)
+        recs = srv.records()
+        self.assertEqual(len(recs), 5)
+        self.assertEqual(len({r["conn"] for r in recs}), 1, recs)
+        self.assertEqual(srv.stderr().count(">> b'AUTH "), 1)
 
     def test_deferred_then_sent(self):
         """3. 451 at RCPT once: deferred/ with a future mtime; due again, sent."""
