@@ -14,7 +14,9 @@ static int before(const struct heap *h, const struct qjob *a, const struct qjob 
 			return !a->expires;
 		return a->expires < b->expires;
 	}
-	return a->due < b->due;
+	if (a->due != b->due)
+		return a->due < b->due;
+	return strcmp(a->name, b->name) < 0; /* Maildir names: arrival order */
 }
 
 /* heap_push - insert; -1 when out of memory */
