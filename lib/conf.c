@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,18 @@ static int conf_int(const char *val, long lo, long hi, int *out)
 	char *end;
 	long v;
 
+	if (lo == 0 && hi == 1) { /* a yes/no key */
+		static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no",
+		                                                                     "false", "off",
+		                                                                     "0"};
+		for (size_t i = 0; i < 4; i++) {
+			if (!strcasecmp(val, yes[i]) || !strcasecmp(val, no[i])) {
+				*out = !strcasecmp(val, yes[i]);
+				return 0;
+			}
+		}
+		return -1;
+	}
 	errno = 0;
 	v = strtol(val, &end, 10);
 	if (errno || end == val || *end || v < lo || v > hi)
@@ -135,8 +148,10 @@ static int conf_handler(void *user, const char *section, const char *name, const
 			continue;
 		if (conf_int(value, k->lo, k->hi, (int *)((char *)c + k->off)) < 0) {
 			snprintf(ctx->err, sizeof ctx->err,
-			        "%s%s%s: \"%s\" is not a whole number from %ld to %ld", section,
-			        *section ? "." : "", name, value, k->lo, k->hi);
+			        k->lo == 0 && k->hi == 1
+			                ? "%s%s%s: \"%s\" must be yes or no"
+			                : "%s%s%s: \"%s\" is not a whole number from %ld to %ld",
+			        section, *section ? "." : "", name, value, k->lo, k->hi);
 			return 0;
 		}
 		return 1;
@@ -162,7 +177,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		}
 		return 1;
 	}
-	if (*section && strcmp(section, "relay"))
+	if (*section && strcmp(section, "relay") && strcmp(section, "message"))
 		snprintf(ctx->err, sizeof ctx->err, "unknown section [%s]", section);
 	else
 		snprintf(ctx->err, sizeof ctx->err, "unknown key \"%s\"%s%s%s", name,
@@ -228,6 +243,22 @@ static int conf_check(struct conf *c, int secrets, char *err, size_t errlen)
 	if (r->from && !addr_valid(r->from, why, sizeof why)) {
 		snprintf(
 		        err, errlen, "relay.from: \"%s\" is not a valid address: %s", r->from, why);
+		return -1;
+	}
+	if (c->message.unsubscribe_url && strncmp(c->message.unsubscribe_url, "https://", 8)) {
+		snprintf(err, errlen, "message.unsubscribe_url must start with https://");
+		return -1;
+	}
+	if (c->message.unsubscribe_mailto &&
+	        !addr_valid(c->message.unsubscribe_mailto, why, sizeof why)) {
+		snprintf(err, errlen,
+		        "message.unsubscribe_mailto: \"%s\" is not a valid address: %s",
+		        c->message.unsubscribe_mailto, why);
+		return -1;
+	}
+	if (c->message.organizer && !addr_valid(c->message.organizer, why, sizeof why)) {
+		snprintf(err, errlen, "message.organizer: \"%s\" is not a valid address: %s",
+		        c->message.organizer, why);
 		return -1;
 	}
 	if (r->user && r->tls == TLS_NONE) {

@@ -32,16 +32,25 @@ struct relay_conf {
 	int idle;            /* seconds an idle connection is kept open; default 30 */
 };
 
+struct message_conf {
+	int ics;                  /* attach an iCalendar event to reminders; default 0 */
+	char *unsubscribe_mailto; /* recalls' List-Unsubscribe mailto:; default relay.from */
+	char *unsubscribe_url;    /* https: one-click URL (RFC 8058); NULL: none */
+	char *organizer;          /* the .ics ORGANIZER address; default relay.from */
+};
+
 struct conf {
-	char *path;         /* the file read */
-	char *spool_dir;    /* default CONF_DEFAULT_SPOOL */
-	char *user;         /* daemon user; default "spoold" */
-	char *timezone;     /* practice time zone, IANA name; NULL: the system's */
-	int dedupe_days;    /* default 7 */
-	int sent_days;      /* default 30 */
-	int recall_days;    /* default expiry of jobs without an appointment: 30 */
+	char *path;            /* the file read */
+	char *spool_dir;       /* default CONF_DEFAULT_SPOOL */
+	char *user;            /* daemon user; default "spoold" */
+	char *timezone;        /* practice time zone, IANA name; NULL: the system's */
+	char *templates_dir;   /* the practice's templates, looked up before SHAREDIR's */
+	int dedupe_days;       /* default 7 */
+	int sent_days;         /* default 30 */
+	int recall_days;       /* default expiry of jobs without an appointment: 30 */
 	int retry_max_minutes; /* cap of the transient backoff: 60 */
 	struct relay_conf relay;
+	struct message_conf message;
 };
 
 /* conf_path - the configuration file: opt, else $SPOOLD_CONF, else the default */

@@ -25,10 +25,11 @@
  *   mailesmtp_parse_ehlo are exported by the .so but declared only in the
  *   private mailsmtp_private.h).  So EHLO is written here with
  *   mailstream_write/mailstream_flush, its reply read with the public
- *   mailstream_read_line_remove_eol into the session's response fields
- *   exactly as libetpan's own reader does, and the extension keywords are
- *   parsed into the public fields esmtp, auth and smtp_max_msg_size that
- *   mailesmtp_starttls, mailsmtp_auth_type and mailesmtp_mail consult.
+ *   mailstream_read_line into the session's response_code and response
+ *   exactly as libetpan's own reader fills them, and the extension keywords
+ *   are parsed into the public fields esmtp, auth and smtp_max_msg_size
+ *   that mailesmtp_starttls, mailsmtp_auth_type and mailsmtp_mail consult.
+ *   (No HELO fallback: a relay that refuses EHLO is reported as such.)
  * - Replies come from response_code/response, copied at once.  Before each
  *   step response_code is set to -1: still -1 afterwards means no reply was
  *   read (a write failed, or a local failure), 0 means the read failed.
@@ -80,8 +81,10 @@ static const char *const stage_what[] = {"the greeting", "the reply to EHLO",
 static const char *const stage_cmd[] = {
         "", "EHLO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "the message"};
 
-static int fail(struct smtp_reply *r, enum smtp_stage st, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+enum { F_TLS = 1, F_TIMEOUT = 2, F_REFUSED = 4 }; /* flags of fail() */
+
+static int fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* reply_init - an empty reply at stage st */
 static void reply_init(struct smtp_reply *r, enum smtp_stage st)
@@ -90,12 +93,15 @@ static void reply_init(struct smtp_reply *r, enum smtp_stage st)
 	r->stage = st;
 }
 
-/* fail - fill r with a local error at stage st; returns -1 */
-static int fail(struct smtp_reply *r, enum smtp_stage st, const char *fmt, ...)
+/* fail - fill r with a local error at stage st and flags F_*; returns -1 */
+static int fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char *fmt, ...)
 {
 	va_list ap;
 
 	reply_init(r, st);
+	r->tls_error = !!(flags & F_TLS);
+	r->timeout = !!(flags & F_TIMEOUT);
+	r->refused = !!(flags & F_REFUSED);
 	va_start(ap, fmt);
 	vsnprintf(r->text, sizeof(r->text), fmt, ap);
 	va_end(ap);
@@ -131,6 +137,12 @@ static long long begin(struct smtp *s)
 	return now_ms();
 }
 
+/* expired - 1 when the step begun at t0 used up the timeout (libetpan does not say) */
+static int expired(const struct smtp *s, long long t0)
+{
+	return now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+}
+
 /* drop - close the connection without QUIT and free the libetpan session */
 static void drop(struct smtp *s)
 {
@@ -151,7 +163,7 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 	const char *what = stage_what[st], *cmd = stage_cmd[st];
 	int code = s->ms ? s->ms->response_code : 0;
 	int sent = code != -1; /* the command went out and a read was tried */
-	int timed = now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+	int timed = expired(s, t0);
 	const char *maybe = st == STAGE_DATA_END ? "; the server may have accepted the message"
 	                    : st == STAGE_CONNECT && s->rc->tls != TLS_IMPLICIT
 	                            ? " (a port that wants TLS from the start, like 465, needs "
@@ -171,17 +183,19 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 		return -1;
 	}
 	if (timed && sent)
-		fail(r, st, "timed out after %d s waiting for %s%s", s->timeout, what, maybe);
+		fail(r, st, F_TIMEOUT, "timed out after %d s waiting for %s%s", s->timeout, what,
+		        maybe);
 	else if (timed)
-		fail(r, st, "timed out after %d s sending %s to %s", s->timeout, cmd, s->name);
+		fail(r, st, F_TIMEOUT, "timed out after %d s sending %s to %s", s->timeout, cmd,
+		        s->name);
 	else if (sent && text[strspn(text, "\n")] != '\0')
-		fail(r, st, "incomplete or malformed reply from %s instead of %s%s: %s", s->name,
+		fail(r, st, 0, "incomplete or malformed reply from %s instead of %s%s: %s", s->name,
 		        what, maybe, text);
 	else if (sent)
-		fail(r, st, "connection closed by %s while waiting for %s%s", s->name, what, maybe);
+		fail(r, st, 0, "connection closed by %s while waiting for %s%s", s->name, what,
+		        maybe);
 	else
-		fail(r, st, "connection to %s lost while sending %s", s->name, cmd);
-	r->timeout = timed;
+		fail(r, st, 0, "connection to %s lost while sending %s", s->name, cmd);
 	drop(s);
 	return -1;
 }
@@ -191,14 +205,22 @@ static int read_reply(mailsmtp *ms)
 {
 	int code = 0, more = 0;
 	char *line;
+	size_t n;
 
 	mmap_string_assign(ms->response_buffer, "");
 	do {
-		line = mailstream_read_line_remove_eol(ms->stream, ms->line_buffer);
-		if (line == NULL || line[0] == '\0') { /* "" is the end of the stream */
+		/* not mailstream_read_line_remove_eol: at the end of the stream it
+		 * reads the byte before its buffer (libetpan 1.9.4) */
+		line = mailstream_read_line(ms->stream, ms->line_buffer);
+		n = line ? ms->line_buffer->len : 0;
+		if (n == 0 || line[n - 1] != '\n') { /* end of stream, or a cut line */
 			code = 0;
 			break;
 		}
+		line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		ms->line_buffer->len = n;
 		if (!isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
 		        !isdigit((unsigned char)line[2]) ||
 		        (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
@@ -285,40 +307,25 @@ static int helo_name(const struct smtp *s, char *buf, size_t len, struct smtp_re
 	else if (gethostname(buf, len) != 0 || buf[0] == '\0')
 		snprintf(buf, len, "localhost");
 	buf[len - 1] = '\0';
-	for (i = 0; buf[i]; i++)
-		if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] >= 0x7f)
-			break;
-	if (buf[i] == '\0' && i <= 255)
+	for (i = 0; buf[i] && (unsigned char)buf[i] > ' ' && (unsigned char)buf[i] < 0x7f; i++)
+		;
+	if (buf[i] == '\0')
 		return 0;
-	fail(r, STAGE_EHLO, "the EHLO name \"%.64s\" is not a valid host name (set helo)", buf);
-	r->refused = 1;
-	return -1;
+	return fail(r, STAGE_EHLO, F_REFUSED,
+	        "the EHLO name \"%.64s\" is not a host name (set helo)", buf);
 }
 
-/* ehlo - say EHLO name (HELO when EHLO is refused and neither TLS nor AUTH is
- * wanted); 0 ok, -1 with r filled and the session closed */
+/* ehlo - say EHLO name; 0 ok, -1 with r filled and the session closed */
 static int ehlo(struct smtp *s, const char *name, struct smtp_reply *r)
 {
 	char line[300];
 	long long t0 = begin(s);
-	int code;
 
 	snprintf(line, sizeof(line), "EHLO %s\r\n", name);
-	code = command(s->ms, line);
-	if (code == 250) {
-		parse_ehlo(s->ms);
-		return 0;
-	}
-	if (code >= 500 && s->rc->tls == TLS_NONE && s->rc->user == NULL) {
-		snprintf(line, sizeof(line), "HELO %s\r\n", name);
-		t0 = begin(s);
-		if (command(s->ms, line) == 250) {
-			s->ms->esmtp = 0;
-			s->ms->auth = MAILSMTP_AUTH_NOT_CHECKED;
-			return 0;
-		}
-	}
-	return step_failed(s, r, STAGE_EHLO, t0);
+	if (command(s->ms, line) != 250)
+		return step_failed(s, r, STAGE_EHLO, t0);
+	parse_ehlo(s->ms);
+	return 0;
 }
 
 /* tls_setup - the libetpan TLS callback: send SNI unless the host is an address */
@@ -333,8 +340,7 @@ static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
 }
 
 /* verify - check the peer chain of stream for the relay host; 0 ok, -1 with r filled */
-static int verify(
-        const struct smtp *s, mailstream *stream, enum smtp_stage st, struct smtp_reply *r)
+static int verify(struct smtp *s, mailstream *stream, enum smtp_stage st, struct smtp_reply *r)
 {
 	reply_init(r, st);
 	if (tlsverify_stream(stream, s->rc->host, s->rc->ca_file, r->text, sizeof(r->text)) == 0)
@@ -375,7 +381,7 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 	snprintf(port, sizeof(port), "%d", s->rc->port);
 	gai = getaddrinfo(s->rc->host, port, &hints, &res);
 	if (gai != 0)
-		return fail(r, STAGE_CONNECT, "cannot find the address of %s: %s", s->rc->host,
+		return fail(r, STAGE_CONNECT, 0, "cannot find the address of %s: %s", s->rc->host,
 		        gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 	for (ai = res; ai; ai = ai->ai_next) {
 		getnameinfo(
@@ -389,9 +395,8 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 		if (fd >= FD_SETSIZE) {
 			close(fd);
 			freeaddrinfo(res);
-			return fail(r, STAGE_CONNECT,
-			        "too many open files: descriptor %d is beyond what libetpan's "
-			        "select() can wait on (%d)",
+			return fail(r, STAGE_CONNECT, 0,
+			        "too many open files: descriptor %d is over libetpan's limit of %d",
 			        fd, FD_SETSIZE);
 		}
 		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
@@ -407,20 +412,31 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 		snprintf(where, sizeof(where), "%s", s->name);
 	else
 		snprintf(where, sizeof(where), "%s (%s)", s->name, addr);
-	if (fd < 0) {
-		if (err == ECONNREFUSED)
-			return fail(r, STAGE_CONNECT, "connection refused by %s", where);
-		if (err == ETIMEDOUT) {
-			fail(r, STAGE_CONNECT, "timed out after %d s connecting to %s", s->timeout,
-			        where);
-			r->timeout = 1;
-			return -1;
-		}
-		return fail(r, STAGE_CONNECT, "cannot connect to %s: %s", where, strerror(err));
-	}
+	if (fd >= 0)
+		;
+	else if (err == ECONNREFUSED)
+		return fail(r, STAGE_CONNECT, 0, "connection refused by %s", where);
+	else if (err == ETIMEDOUT)
+		return fail(r, STAGE_CONNECT, F_TIMEOUT, "timed out after %d s connecting to %s",
+		        s->timeout, where);
+	else
+		return fail(r, STAGE_CONNECT, 0, "cannot connect to %s: %s", where, strerror(err));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
+}
+
+/* handshake_failed - r for a TLS handshake at st begun at t0 that failed; closes */
+static int handshake_failed(
+        struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0, const char *hint)
+{
+	int timed = expired(s, t0);
+
+	drop(s);
+	if (timed)
+		return fail(r, st, F_TLS | F_TIMEOUT, "TLS handshake with %s timed out after %d s",
+		        s->name, s->timeout);
+	return fail(r, st, F_TLS, "TLS handshake with %s failed%s", s->name, hint);
 }
 
 /* greet - connect, wrap the socket for libetpan (implicit TLS verified first)
@@ -435,7 +451,7 @@ static int greet(struct smtp *s, struct smtp_reply *r)
 		return -1;
 	if ((s->ms = mailsmtp_new(0, NULL)) == NULL) {
 		close(fd);
-		return fail(r, STAGE_CONNECT, "out of memory");
+		return fail(r, STAGE_CONNECT, 0, "out of memory");
 	}
 	mailsmtp_set_timeout(s->ms, s->timeout);
 	t0 = now_ms();
@@ -443,20 +459,8 @@ static int greet(struct smtp *s, struct smtp_reply *r)
 		stream = mailstream_ssl_open_with_callback_timeout(fd, s->timeout, tls_setup, s);
 		if (stream == NULL) {
 			close(fd);
-			drop(s);
-			if (now_ms() - t0 >= (long long)s->timeout * 1000 - 250) {
-				fail(r, STAGE_CONNECT, "TLS handshake with %s timed out after %d s",
-				        s->name, s->timeout);
-				r->timeout = 1;
-			} else {
-				fail(r, STAGE_CONNECT,
-				        "TLS handshake with %s failed (is this an implicit-TLS "
-				        "port? "
-				        "port 587 normally wants tls = starttls)",
-				        s->name);
-			}
-			r->tls_error = 1;
-			return -1;
+			return handshake_failed(s, r, STAGE_CONNECT, t0,
+			        " (is it an implicit-TLS port? 587 wants tls = starttls)");
 		}
 		if (verify(s, stream, STAGE_CONNECT, r) < 0) {
 			mailstream_close(stream);
@@ -466,7 +470,7 @@ static int greet(struct smtp *s, struct smtp_reply *r)
 	} else if ((stream = mailstream_socket_open_timeout(fd, s->timeout)) == NULL) {
 		close(fd);
 		drop(s);
-		return fail(r, STAGE_CONNECT, "out of memory");
+		return fail(r, STAGE_CONNECT, 0, "out of memory");
 	}
 	mailstream_low_set_timeout(mailstream_get_low(stream), s->timeout);
 	t0 = begin(s);
@@ -483,37 +487,23 @@ static int starttls(struct smtp *s, const char *name, struct smtp_reply *r)
 
 	if (!(s->ms->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
 		drop(s);
-		fail(r, STAGE_STARTTLS,
-		        "STARTTLS not offered by the server; refusing to send "
-		        "without TLS");
-		r->tls_error = 1;
-		return -1;
+		return fail(r, STAGE_STARTTLS, F_TLS,
+		        "STARTTLS not offered by the server; refusing to send without TLS");
 	}
 	t0 = begin(s);
 	ret = mailsmtp_socket_starttls_with_callback(s->ms, tls_setup, s);
-	if (ret == MAILSMTP_ERROR_SSL) {
-		int timed = now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+	/* (Debian's fix for CVE-2020-15953 reports this one as MAILSMTP_ERROR_SSL) */
+	if ((ret == MAILSMTP_NO_ERROR || ret == MAILSMTP_ERROR_SSL) && s->ms->stream &&
+	        s->ms->stream->read_buffer_len > 0) {
 		drop(s);
-		if (timed)
-			fail(r, STAGE_STARTTLS, "TLS handshake with %s timed out after %d s",
-			        s->name, s->timeout);
-		else
-			fail(r, STAGE_STARTTLS, "TLS handshake with %s failed after STARTTLS",
-			        s->name);
-		r->timeout = timed;
-		r->tls_error = 1;
-		return -1;
+		return fail(r, STAGE_STARTTLS, F_TLS,
+		        "the server sent unencrypted data after agreeing to STARTTLS (a command "
+		        "injection attempt); refusing");
 	}
+	if (ret == MAILSMTP_ERROR_SSL)
+		return handshake_failed(s, r, STAGE_STARTTLS, t0, " after STARTTLS");
 	if (ret != MAILSMTP_NO_ERROR) {
 		step_failed(s, r, STAGE_STARTTLS, t0);
-		r->tls_error = 1;
-		return -1;
-	}
-	if (s->ms->stream->read_buffer_len > 0) {
-		drop(s);
-		fail(r, STAGE_STARTTLS,
-		        "the server sent unencrypted data after agreeing to "
-		        "STARTTLS (a command injection attempt); refusing");
 		r->tls_error = 1;
 		return -1;
 	}
@@ -528,20 +518,16 @@ static int starttls(struct smtp *s, const char *name, struct smtp_reply *r)
 /* auth - AUTH PLAIN (LOGIN when PLAIN is not offered) through SASL; 0 ok, -1 with r filled */
 static int auth(struct smtp *s, struct smtp_reply *r)
 {
-	int type, ret;
+	int type = (s->ms->auth & MAILSMTP_AUTH_PLAIN) ? MAILSMTP_AUTH_PLAIN : MAILSMTP_AUTH_LOGIN;
+	const char *mech = type == MAILSMTP_AUTH_PLAIN ? "PLAIN" : "LOGIN";
 	long long t0;
+	int ret;
 
-	type = (s->ms->auth & MAILSMTP_AUTH_PLAIN)   ? MAILSMTP_AUTH_PLAIN
-	       : (s->ms->auth & MAILSMTP_AUTH_LOGIN) ? MAILSMTP_AUTH_LOGIN
-	                                             : 0;
-	if (type == 0 || s->rc->password == NULL) {
+	if (!(s->ms->auth & type) || s->rc->password == NULL) {
 		drop(s);
-		if (type == 0)
-			fail(r, STAGE_AUTH, "the server offers neither AUTH PLAIN nor AUTH LOGIN");
-		else
-			fail(r, STAGE_AUTH, "no password is configured for user %s", s->rc->user);
-		r->refused = 1;
-		return -1;
+		return fail(r, STAGE_AUTH, F_REFUSED, "%s",
+		        s->rc->password ? "the server offers neither AUTH PLAIN nor AUTH LOGIN"
+		                        : "no password is configured");
 	}
 	t0 = begin(s);
 	ret = mailsmtp_auth_type(s->ms, s->rc->user, s->rc->password, type);
@@ -549,11 +535,9 @@ static int auth(struct smtp *s, struct smtp_reply *r)
 		return 0;
 	if (ret != MAILSMTP_ERROR_STREAM && s->ms->response_code == -1) {
 		drop(s);
-		fail(r, STAGE_AUTH,
+		return fail(r, STAGE_AUTH, F_REFUSED,
 		        "AUTH %s could not start on this side (%s); is libsasl2-modules installed?",
-		        type == MAILSMTP_AUTH_PLAIN ? "PLAIN" : "LOGIN", mailsmtp_strerror(ret));
-		r->refused = 1;
-		return -1;
+		        mech, mailsmtp_strerror(ret));
 	}
 	return step_failed(s, r, STAGE_AUTH, t0);
 }
@@ -577,16 +561,13 @@ int smtp_open(struct smtp *s, struct smtp_reply *r)
 {
 	char name[256];
 
-	drop(s);
+	smtp_close(s);
 	if (s->rc->host == NULL || s->rc->host[0] == '\0')
-		return fail(r, STAGE_CONNECT, "no relay host is configured");
-	if (s->rc->user && s->rc->tls == TLS_NONE) {
-		fail(r, STAGE_AUTH,
+		return fail(r, STAGE_CONNECT, F_REFUSED, "no relay host is configured");
+	if (s->rc->user && s->rc->tls == TLS_NONE)
+		return fail(r, STAGE_AUTH, F_REFUSED,
 		        "a user is configured for AUTH but tls = none: refusing to send the "
 		        "password without TLS");
-		r->refused = 1;
-		return -1;
-	}
 	if (helo_name(s, name, sizeof(name), r) < 0 || greet(s, r) < 0 || ehlo(s, name, r) < 0)
 		return -1;
 	if (s->rc->tls == TLS_STARTTLS && starttls(s, name, r) < 0)
@@ -609,23 +590,16 @@ static int bad_address(const char *a, const char *what, enum smtp_stage st, stru
 {
 	size_t i, n = a ? strlen(a) : 0;
 
+	for (i = 0; i < n && (unsigned char)a[i] > ' ' && a[i] != 0x7f && !strchr("<>", a[i]); i++)
+		;
 	if (n == 0)
-		fail(r, st, "the %s address is empty", what);
+		fail(r, st, F_REFUSED, "the %s address is empty", what);
 	else if (n > 254)
-		fail(r, st, "the %s address is longer than 254 characters", what);
-	else {
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)a[i];
-			if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
-				break;
-		}
-		if (i == n)
-			return 0;
-		fail(r, st, "the %s address contains a forbidden character (0x%02x)", what,
-		        (unsigned char)a[i]);
-	}
-	r->refused = 1;
-	return 1;
+		fail(r, st, F_REFUSED, "the %s address is longer than 254 characters", what);
+	else if (i < n)
+		fail(r, st, F_REFUSED, "the %s address contains a forbidden character (0x%02x)",
+		        what, (unsigned char)a[i]);
+	return n == 0 || n > 254 || i < n;
 }
 
 /* smtp_send - one transaction: MAIL, RCPT, DATA, the message, the final dot */
@@ -654,7 +628,6 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
 		/* a kept connection the server closed while idle: once more on a new one */
 		if (!reused || tries > 0 || (r->code != 0 && r->code != 421))
 			return -1;
-		drop(s);
 	}
 	t0 = begin(s);
 	if (mailsmtp_rcpt(s->ms, to) != MAILSMTP_NO_ERROR)

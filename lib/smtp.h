@@ -12,6 +12,11 @@
  * The session owns its libetpan objects; smtp_free releases them.  The
  * caller must ignore SIGPIPE (libetpan writes with send() without
  * MSG_NOSIGNAL).  Not thread-safe; one session per thread.
+ *
+ * refused is set when spoold itself refused a step before the server saw
+ * it: an unsafe address (stage mail or rcpt), AUTH configured with tls =
+ * none, no AUTH PLAIN/LOGIN offered, no password, a bad EHLO name.  The
+ * job or the settings must change; reply_classify maps it accordingly.
  */
 #ifndef SPOOLD_SMTP_H
 #define SPOOLD_SMTP_H
@@ -36,9 +41,7 @@ struct smtp_reply {
 	int code;              /* the server's reply code; 0 when none (local error, timeout, drop) */
 	int tls_error;         /* 1 when TLS negotiation or certificate verification failed */
 	int timeout;           /* 1 when the step timed out */
-	int refused;           /* 1 when spoold itself refused the step before the server saw it
-				* (bad address, AUTH without TLS, no usable AUTH mechanism, bad
-				* EHLO name): retrying cannot help, the settings or job must change */
+	int refused;           /* 1 when spoold refused the step itself: retrying cannot help */
 	char text[2048];       /* the reply text verbatim (lines joined by \n), or the local error */
 };
 
