@@ -47,7 +47,7 @@ UNIT_BIN   = $(UNIT_SRC:%.c=$(O)/%)
 
 DEPSTAMP   = $(O)/.deps-ok
 
-.PHONY: all check unit e2e demo bench install format clean deps
+.PHONY: all check unit e2e demo bench install format clean deps fuzz
 
 all: $(O)/spoold/spoold $(O)/spool/spool
 
@@ -79,20 +79,20 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libspoold.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; SPOOLD_TEST_DATA=tests/data $$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; SPOOLD_TEST_DATA=tests/data SPOOLD_TEMPLATES=$(CURDIR)/templates $$t; done
 
 e2e: all
-	SPOOLD_BIN=$(O) $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
+	SPOOLD_BIN=$(O) SPOOLD_TEMPLATES=$(CURDIR)/templates $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py' -v
 
 check: all unit e2e
 
 demo: all
-	SPOOLD_BIN=$(O) contrib/demo
+	SPOOLD_BIN=$(O) SPOOLD_TEMPLATES=$(CURDIR)/templates contrib/demo
 
 bench:
 	@contrib/install-deps --bench --check >/dev/null 2>&1 || contrib/install-deps --bench
 	$(MAKE) O=build/bench CFLAGS="-O2 -g" SANITIZE=0 build/bench/spoold/spoold
-	SPOOLD_BIN=build/bench $(PYTHON) tests/bench/bench.py
+	SPOOLD_BIN=build/bench SPOOLD_TEMPLATES=$(CURDIR)/templates $(PYTHON) tests/bench/bench.py
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
@@ -106,5 +106,57 @@ format:
 
 clean:
 	rm -rf build demo tests/out
+
+# Fuzzing: make fuzz FUZZ_SECONDS=N builds each libFuzzer target with clang
+# into build/fuzz/ and runs it for N seconds on a copy of its seed corpus
+# (tests/fuzz/corpus/TARGET, copied to build/fuzz/corpus/TARGET, which keeps
+# what the fuzzer finds).  Any crash, leak, sanitizer report or timeout fails;
+# the input that caused it is saved as build/fuzz/artifacts/TARGET-*.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_O        = build/fuzz
+FUZZ_TARGETS  = tmpl job rfc2047
+FUZZ_CFLAGS   = $(WARN) $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer -Ilib
+FUZZ_LEN_tmpl    = 8192
+FUZZ_LEN_job     = 65536
+FUZZ_LEN_rfc2047 = 8192
+
+$(FUZZ_O)/.deps-ok:
+	@contrib/install-deps --check >/dev/null 2>&1 || contrib/install-deps
+	@mkdir -p $(FUZZ_O) && touch $@
+
+$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c lib/tmpl.c lib/tmpl_parse.c lib/tmpl.h \
+                     lib/tmpl_int.h | $(FUZZ_O)/.deps-ok
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
+
+$(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib/job.h \
+                    lib/addr.h lib/timefmt.h | $(FUZZ_O)/.deps-ok
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
+
+$(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/rfc2047.h | $(FUZZ_O)/.deps-ok
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+	@status=0; start=$$(date +%s); \
+	for t in $(FUZZ_TARGETS); do \
+		case $$t in tmpl) len=$(FUZZ_LEN_tmpl);; job) len=$(FUZZ_LEN_job);; \
+		*) len=$(FUZZ_LEN_rfc2047);; esac; \
+		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/artifacts; \
+		cp tests/fuzz/corpus/$$t/* $(FUZZ_O)/corpus/$$t/; \
+		echo "== fuzz_$$t: $(FUZZ_SECONDS) s, log in $(FUZZ_O)/fuzz_$$t.log"; \
+		if $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -detect_leaks=1 \
+			-max_len=$$len -timeout=30 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_O)/artifacts/$$t- \
+			$(FUZZ_O)/corpus/$$t >$(FUZZ_O)/fuzz_$$t.log 2>&1; then \
+			grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' \
+				$(FUZZ_O)/fuzz_$$t.log | sed 's/^/   /'; \
+		else \
+			status=1; tail -n 40 $(FUZZ_O)/fuzz_$$t.log; \
+			echo "fuzz_$$t: FAILED (artifacts in $(FUZZ_O)/artifacts/)"; \
+		fi; \
+	done; \
+	echo "fuzz: $$([ $$status = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - start )) s"; \
+	exit $$status
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -9,6 +9,7 @@
  * attempt.  All JSON goes through jansson; strings in struct job are
  * borrowed from j->root.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,9 +353,13 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 {
 	json_error_t e;
 	json_t *root;
+	char *s;
+	size_t n, limit, body = len; /* the final newline job_dump writes is not counted */
 
 	memset(j, 0, sizeof *j);
-	if (len > JOB_FILE_MAX)
+	if (len > 0 && len <= JOB_FILE_MAX + 1 && buf != NULL && buf[len - 1] == '\n')
+		body = len - 1;
+	if (body > JOB_FILE_MAX)
 		return fail(err, errlen, "file is %zu bytes; the limit is %d", len, JOB_MAX_SIZE);
 	if (len == 0 || buf == NULL)
 		return fail(err, errlen, "file is empty");
@@ -368,7 +373,7 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 		        e.text, e.line, e.column, e.position);
 	}
 	/* Only spoold's own history may take a job past the scheduler's limit. */
-	if (len > JOB_MAX_SIZE && !json_is_object(json_object_get(root, "spool"))) {
+	if (body > JOB_MAX_SIZE && !json_is_object(json_object_get(root, "spool"))) {
 		json_decref(root);
 		return fail(err, errlen, "file is %zu bytes; the limit is %d", len, JOB_MAX_SIZE);
 	}
@@ -376,6 +381,18 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 		json_decref(root);
 		memset(j, 0, sizeof *j);
 		return -1;
+	}
+	/* job_dump's text must parse again, and jansson writes numbers in full
+	 * (1e9 as 1000000000.0, 0.1 as 0.10000000000000001): measure it. */
+	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	n = s ? strlen(s) : 0;
+	free(s);
+	limit = json_is_object(json_object_get(root, "spool")) ? JOB_FILE_MAX : JOB_MAX_SIZE;
+	if (n == 0 || n > limit) {
+		json_decref(root);
+		memset(j, 0, sizeof *j);
+		return fail(err, errlen, "file is %zu bytes when written back; the limit is %zu", n,
+		        limit);
 	}
 	j->root = root;
 	return 0;
@@ -550,7 +567,10 @@ void job_add_attempt(struct job *j, const struct job_attempt *a)
 	if (json_array_size(arr) > JOB_ATTEMPTS_KEPT) {
 		json_int_t dropped = json_integer_value(json_object_get(sp, "attempts_dropped"));
 		json_array_remove(arr, 1);
-		json_object_set_new(sp, "attempts_dropped", json_integer(dropped + 1));
+		/* The count comes from the file: never negative, never overflowing. */
+		dropped = dropped < 0 ? 0 : dropped;
+		json_object_set_new(sp, "attempts_dropped",
+		        json_integer(dropped < LLONG_MAX ? dropped + 1 : dropped));
 	}
 }
 

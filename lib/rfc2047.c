@@ -1,5 +1,12 @@
 /*
  * rfc2047 - encoded words and safe header phrases; see rfc2047.h.
+ *
+ * Robust to any bytes: invalid UTF-8 (stray continuation bytes, overlong
+ * forms, surrogates, truncated sequences) becomes U+FFFD, and C1 controls
+ * (U+0080..U+009F) become spaces like the C0 ones, so encoded words always
+ * carry whole, valid UTF-8 characters.  Spaces are trimmed at both ends and
+ * runs of them folded to one.  Lines holding encoded words stay within 76
+ * characters (RFC 2047, section 2) unless the value starts past column 56.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,29 @@ static size_t utf8_len(unsigned char c)
 	return 1; /* invalid lead byte: treated as one unit */
 }
 
+/* utf8_valid - the length of the valid UTF-8 character at p (n bytes
+ * left), 0 when it is not one */
+static size_t utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t len = utf8_len(p[0]), i;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (len == 1 || n < len)
+		return 0;
+	cp = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 /* is_bidi - U+202A..U+202E and U+2066..U+2069, UTF-8 encoded at p */
 static int is_bidi(const unsigned char *p)
 {
@@ -33,33 +63,37 @@ static int is_bidi(const unsigned char *p)
 	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
 }
 
-/* rfc2047_clean - controls to spaces, bidi controls out, runs of space folded */
+/* rfc2047_clean - controls to spaces, bidi controls out, invalid UTF-8 to
+ * U+FFFD, spaces trimmed and runs of them folded */
 char *rfc2047_clean(const char *utf8)
 {
 	size_t n = strlen(utf8);
-	char *out = malloc(n + 1), *o = out;
-	const unsigned char *p = (const unsigned char *)utf8;
+	char *out = malloc(3 * n + 1), *o = out; /* one invalid byte: 3 bytes */
+	const unsigned char *p = (const unsigned char *)utf8, *end = p + n;
 
 	if (!out)
 		return NULL;
 	while (*p) {
-		size_t l = utf8_len(*p);
-		if (l == 3 && p[1] && p[2] && is_bidi(p)) {
+		size_t l = utf8_valid(p, (size_t)(end - p));
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+			continue;
+		}
+		if (l == 3 && is_bidi(p)) {
 			p += 3;
 			continue;
 		}
-		if (*p < 0x20 || *p == 0x7f) {
+		if (*p < 0x20 || *p == 0x7f || *p == ' ' || (p[0] == 0xc2 && p[1] < 0xa0)) {
 			if (o > out && o[-1] != ' ')
 				*o++ = ' ';
-			p++;
+			p += l;
 			continue;
 		}
-		if (*p == ' ' && o > out && o[-1] == ' ') {
-			p++;
-			continue;
-		}
-		for (size_t i = 0; i < l && *p; i++)
-			*o++ = (char)*p++;
+		memcpy(o, p, l);
+		o += l;
+		p += l;
 	}
 	while (o > out && o[-1] == ' ')
 		o--;
@@ -97,10 +131,12 @@ static void sb_add(struct sbuf *b, const char *p, size_t n)
 	b->s[b->len] = '\0';
 }
 
-/* encode_words - the whole string as B encoded words, folded */
+/* encode_words - the whole string as B encoded words, folded; col is
+ * the column where it starts */
 static char *encode_words(const char *s, size_t col)
 {
-	/* "=?UTF-8?B?" + "?=" is 12; 75 - 12 = 63 -> 15 quads = 45 bytes of text */
+	/* "=?UTF-8?B?" + "?=" is 12; a folded line holds " " and 63 more
+	 * characters within 76: 15 quads, 45 bytes of text per word */
 	struct sbuf b = {0};
 	const unsigned char *p = (const unsigned char *)s;
 	size_t line = col;
@@ -108,10 +144,14 @@ static char *encode_words(const char *s, size_t col)
 	sb_add(&b, "", 0);
 	while (*p) {
 		unsigned char chunk[48];
-		size_t n = 0;
+		/* Every word after the first starts a folded line (" " + word). */
+		size_t start = b.len > 0 ? 1 : line;
+		size_t n = 0, room = start + 12 + 4 <= 76 ? (76 - start - 12) / 4 * 3 : 3;
+		if (room > 45)
+			room = 45;
 		while (*p) {
 			size_t l = utf8_len(*p);
-			if (n + l > 45)
+			if (n + l > room && n > 0)
 				break;
 			for (size_t i = 0; i < l && *p; i++)
 				chunk[n++] = *p++;
@@ -136,9 +176,7 @@ static char *encode_words(const char *s, size_t col)
 			line = 1;
 		}
 		sb_add(&b, word, w);
-		line += w;
 	}
-	(void)line;
 	return b.s;
 }
 

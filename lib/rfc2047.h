@@ -2,8 +2,8 @@
  * rfc2047 - header text that is safe to write: encoded words for
  * non-ASCII, quoted strings for ASCII phrases, never a raw control byte.
  *
- * Input is UTF-8 (jansson guarantees valid UTF-8).  CR, LF, TAB and other
- * controls become spaces; bidirectional controls (U+202A..U+202E,
+ * Input is UTF-8 (jansson guarantees valid UTF-8; anything invalid becomes
+ * U+FFFD).  CR, LF, TAB and other controls (C0 and C1) become spaces; bidirectional controls (U+202A..U+202E,
  * U+2066..U+2069) are dropped.  Encoded words are "=?UTF-8?B?...?=", each
  * at most 75 characters, split on character boundaries, separated by
  * CRLF SP folding.  Results are malloc'ed; free() them.
