@@ -1,11 +1,12 @@
 /*
- * msg - the message for a job: headers and a plain-text body.
+ * msg - the message for a job: its Message-ID, and the whole message.
  *
- * The interim builder until templates land: From, To, Subject, Date,
- * Message-ID, MIME-Version, a text/plain UTF-8 quoted-printable body,
- * X-Spool-Job and Auto-Submitted.  Every header value from the job is
- * encoded (rfc2047.h) or validated; nothing from the job reaches a header
- * raw.  Lines end in CRLF.  Results are malloc'ed; free() them.
+ * msg_build renders the job's templates (tmplset.h) with the job's data
+ * and the derived date fields (datefmt.h), adds an iCalendar event to
+ * reminders when message.ics is set (ics.h), and assembles headers and
+ * MIME parts (mime.h).  Every header value from the job is encoded
+ * (rfc2047.h) or validated; nothing from the job reaches a header raw.
+ * Lines end in CRLF.  Results are malloc'ed; free() them.
  */
 #ifndef SPOOLD_MSG_H
 #define SPOOLD_MSG_H
@@ -17,12 +18,16 @@
 #include "job.h"
 
 #define MSG_ID_MAX 320
+#define MSG_ERR_MAX 2048 /* room for a missing template's list of paths */
 
 /* msg_message_id - "<spoold.NAME@domain>", stable for a job name and unique
  * across names (the name is encoded injectively into dot-atom text) */
 char *msg_message_id(const char *name, const char *from, char *buf, size_t len);
-/* msg_build - the whole message; *len its length */
-char *msg_build(const struct job *j, const struct conf *c, const char *name,
-	const char *msgid, time_t now, size_t *len);
+/* msg_wants_ics - 1 when the job's message carries an iCalendar event */
+int msg_wants_ics(const struct job *j, const struct conf *c);
+/* msg_build - the whole message as sent at now, *len its length; NULL with
+ * the reason in err (a missing or broken template, an unknown time zone) */
+char *msg_build(const struct job *j, const struct conf *c, const char *name, const char *msgid,
+        time_t now, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -254,7 +254,19 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 		job_spool_set_str(j, "message_id", msgid);
 		mid = job_spool_str(j, "message_id");
 	}
-	msg = msg_build(j, &d->conf, name, mid, now, &len);
+	char merr[MSG_ERR_MAX];
+	msg = msg_build(j, &d->conf, name, mid, now, &len, merr, sizeof merr);
+	if (!msg) {
+		char what[MSG_ERR_MAX + 64], act[SPOOLDIR_NAME_MAX + 96];
+		snprintf(what, sizeof what, "the message could not be made: %s", merr);
+		snprintf(act, sizeof act,
+			"Ask your IT contact to fix the template; then run spool retry %s", name);
+		settle_fail(d, j, name, what, act, NULL);
+		quote(what, text, sizeof text);
+		queue_log(d, "job=%s to=%s status=failed category=message text=\"%s\"", name,
+			j->to_email, text);
+		return;
+	}
 	int ok = smtp_send(d->smtp, d->conf.relay.from, j->to_email, msg, len, &r) == 0;
 	time_t done = time(NULL);
 	enum category c = ok ? CAT_SENT : reply_classify(&r);
