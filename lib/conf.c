@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "profile.h"
 
 struct conf_ctx {
 	struct conf *c;
@@ -85,6 +86,16 @@ static int conf_int(const char *val, long lo, long hi, int *out)
 	return 0;
 }
 
+/* relay_defaults - an unconfigured relay section */
+static void relay_defaults(struct relay_conf *r, const char *section)
+{
+	r->section = section;
+	r->tls = TLS_STARTTLS;
+	r->timeout = 30;
+	r->idle = 30;
+	r->pacing = (struct pacing_conf){-1, -1, -1, -1, -1, -1, -1, -1};
+}
+
 /* conf_defaults - every documented default */
 static void conf_defaults(struct conf *c)
 {
@@ -95,9 +106,10 @@ static void conf_defaults(struct conf *c)
 	c->sent_days = 30;
 	c->recall_days = 30;
 	c->retry_max_minutes = 60;
-	c->relay.tls = TLS_STARTTLS;
-	c->relay.timeout = 30;
-	c->relay.idle = 30;
+	c->alerts.command_timeout = 30;
+	relay_defaults(&c->relay, "relay");
+	relay_defaults(&c->fallback, "fallback");
+	relay_defaults(&c->alert_relay, "alert_relay");
 }
 
 struct int_key {
@@ -112,9 +124,8 @@ static const struct int_key int_keys[] = {
         {"", "sent_days", CONF_OFF(sent_days), 0, 3650},
         {"", "recall_days", CONF_OFF(recall_days), 1, 3650},
         {"", "retry_max_minutes", CONF_OFF(retry_max_minutes), 1, 7 * 24 * 60},
-        {"relay", "port", CONF_OFF(relay.port), 1, 65535},
-        {"relay", "timeout", CONF_OFF(relay.timeout), 1, 3600},
-        {"relay", "idle", CONF_OFF(relay.idle), 0, 3600},
+        {"message", "ics", CONF_OFF(message.ics), 0, 1},
+        {"alerts", "command_timeout", CONF_OFF(alerts.command_timeout), 1, 3600},
 };
 
 struct str_key {
@@ -126,67 +137,178 @@ static const struct str_key str_keys[] = {
         {"", "spool_dir", CONF_OFF(spool_dir)},
         {"", "user", CONF_OFF(user)},
         {"", "timezone", CONF_OFF(timezone)},
-        {"relay", "host", CONF_OFF(relay.host)},
-        {"relay", "ca_file", CONF_OFF(relay.ca_file)},
-        {"relay", "user", CONF_OFF(relay.user)},
-        {"relay", "password_file", CONF_OFF(relay.password_file)},
-        {"relay", "from", CONF_OFF(relay.from)},
-        {"relay", "from_name", CONF_OFF(relay.from_name)},
-        {"relay", "helo", CONF_OFF(relay.helo)},
+        {"pacing", "timezone", CONF_OFF(timezone)},
+        {"", "templates_dir", CONF_OFF(templates_dir)},
+        {"", "probe_to", CONF_OFF(probe_to)},
+        {"message", "unsubscribe_mailto", CONF_OFF(message.unsubscribe_mailto)},
+        {"message", "unsubscribe_url", CONF_OFF(message.unsubscribe_url)},
+        {"message", "organizer", CONF_OFF(message.organizer)},
+        {"alerts", "command", CONF_OFF(alerts.command)},
+        {"alerts", "alert_to", CONF_OFF(alerts.alert_to)},
 };
+
+/* Keys of [relay], [fallback] and [alert_relay], relative to struct relay_conf. */
+#define RELAY_OFF(m) offsetof(struct relay_conf, m)
+static const struct int_key relay_int_keys[] = {
+        {"", "port", RELAY_OFF(port), 1, 65535},
+        {"", "timeout", RELAY_OFF(timeout), 1, 3600},
+        {"", "idle", RELAY_OFF(idle), 0, 3600},
+};
+static const struct str_key relay_str_keys[] = {
+        {"", "profile", RELAY_OFF(profile)},
+        {"", "host", RELAY_OFF(host)},
+        {"", "ca_file", RELAY_OFF(ca_file)},
+        {"", "user", RELAY_OFF(user)},
+        {"", "password_file", RELAY_OFF(password_file)},
+        {"", "from", RELAY_OFF(from)},
+        {"", "from_name", RELAY_OFF(from_name)},
+        {"", "helo", RELAY_OFF(helo)},
+};
+/* Pacing keys: in [pacing] for [relay], inline in [fallback]. */
+#define PACE_OFF(m) offsetof(struct pacing_conf, m)
+static const struct int_key pacing_keys[] = {
+        {"", "per_minute", PACE_OFF(per_minute), 0, 1000000},
+        {"", "per_hour", PACE_OFF(per_hour), 0, 1000000},
+        {"", "per_day", PACE_OFF(per_day), 0, 1000000},
+        {"", "connections", PACE_OFF(connections), 0, 100},
+        {"", "per_connection", PACE_OFF(per_connection), 0, 1000000},
+        {"", "min_gap_ms", PACE_OFF(min_gap_ms), 0, 3600000},
+};
+
+/* set_int - one integer key into base+off; 1 ok, 0 bad value (err set) */
+static int set_int(struct conf_ctx *ctx, const struct int_key *k, void *base, const char *section,
+        const char *name, const char *value)
+{
+	if (conf_int(value, k->lo, k->hi, (int *)((char *)base + k->off)) == 0)
+		return 1;
+	if (k->lo == 0 && k->hi == 1)
+		snprintf(ctx->err, sizeof ctx->err, "%s%s%s: \"%s\" must be yes or no", section,
+		        *section ? "." : "", name, value);
+	else
+		snprintf(ctx->err, sizeof ctx->err,
+		        "%s%s%s: \"%s\" is not a whole number from %ld to %ld", section,
+		        *section ? "." : "", name, value, k->lo, k->hi);
+	return 0;
+}
+
+/* find_int / find_str - a key in a table, or NULL */
+static const struct int_key *find_int(const struct int_key *t, size_t n, const char *section,
+        const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(section, t[i].section) && !strcmp(name, t[i].name))
+			return &t[i];
+	return NULL;
+}
+
+static const struct str_key *find_str(const struct str_key *t, size_t n, const char *section,
+        const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(section, t[i].section) && !strcmp(name, t[i].name))
+			return &t[i];
+	return NULL;
+}
+
+#define N(t) (sizeof t / sizeof t[0])
+
+/* quiet_parse - "21:00-08:00" into minutes after midnight */
+static int quiet_parse(const char *v, struct pacing_conf *p)
+{
+	int h1, m1, h2, m2, n = 0;
+
+	if (!strcmp(v, "") || !strcmp(v, "none")) {
+		p->quiet_start = p->quiet_end = -1;
+		return 0;
+	}
+	if (sscanf(v, "%d:%d-%d:%d%n", &h1, &m1, &h2, &m2, &n) != 4 || v[n] || h1 < 0 ||
+	        h1 > 23 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+		return -1;
+	p->quiet_start = h1 * 60 + m1;
+	p->quiet_end = h2 * 60 + m2;
+	return 0;
+}
+
+/* relay_key - a key of a relay section or of its pacing; 1 ok, 0 error, -1 unknown */
+static int relay_key(struct conf_ctx *ctx, struct relay_conf *r, int pacing_inline,
+        const char *section, const char *name, const char *value)
+{
+	const struct int_key *ik;
+	const struct str_key *sk;
+
+	r->configured = 1;
+	if ((ik = find_int(relay_int_keys, N(relay_int_keys), "", name)))
+		return set_int(ctx, ik, r, section, name, value);
+	if ((sk = find_str(relay_str_keys, N(relay_str_keys), "", name))) {
+		conf_set_str((char **)((char *)r + sk->off), value);
+		return 1;
+	}
+	if (!strcmp(name, "tls")) {
+		if (!strcmp(value, "starttls"))
+			r->tls = TLS_STARTTLS;
+		else if (!strcmp(value, "implicit"))
+			r->tls = TLS_IMPLICIT;
+		else if (!strcmp(value, "none"))
+			r->tls = TLS_NONE;
+		else {
+			snprintf(ctx->err, sizeof ctx->err,
+			        "%s.tls: \"%s\" must be starttls, implicit or none", section, value);
+			return 0;
+		}
+		r->tls_set = 1;
+		return 1;
+	}
+	if (pacing_inline && (ik = find_int(pacing_keys, N(pacing_keys), "", name)))
+		return set_int(ctx, ik, &r->pacing, section, name, value);
+	return -1;
+}
 
 /* conf_handler - libinih callback: one key at a time */
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct conf_ctx *ctx = user;
 	struct conf *c = ctx->c;
-	size_t i;
+	const struct int_key *ik;
+	const struct str_key *sk;
+	int rc = -1;
 
-	for (i = 0; i < sizeof int_keys / sizeof int_keys[0]; i++) {
-		const struct int_key *k = &int_keys[i];
-		if (strcmp(section, k->section) || strcmp(name, k->name))
-			continue;
-		if (conf_int(value, k->lo, k->hi, (int *)((char *)c + k->off)) < 0) {
+	if ((ik = find_int(int_keys, N(int_keys), section, name)))
+		return set_int(ctx, ik, c, section, name, value);
+	if ((sk = find_str(str_keys, N(str_keys), section, name))) {
+		conf_set_str((char **)((char *)c + sk->off), value);
+		return 1;
+	}
+	if (!strcmp(section, "relay"))
+		rc = relay_key(ctx, &c->relay, 0, section, name, value);
+	else if (!strcmp(section, "fallback"))
+		rc = relay_key(ctx, &c->fallback, 1, section, name, value);
+	else if (!strcmp(section, "alert_relay"))
+		rc = relay_key(ctx, &c->alert_relay, 0, section, name, value);
+	else if (!strcmp(section, "pacing")) {
+		if ((ik = find_int(pacing_keys, N(pacing_keys), "", name)))
+			return set_int(ctx, ik, &c->relay.pacing, section, name, value);
+		if (!strcmp(name, "quiet_hours")) {
+			if (quiet_parse(value, &c->relay.pacing) == 0 &&
+			        quiet_parse(value, &c->fallback.pacing) == 0)
+				return 1;
 			snprintf(ctx->err, sizeof ctx->err,
-			        k->lo == 0 && k->hi == 1
-			                ? "%s%s%s: \"%s\" must be yes or no"
-			                : "%s%s%s: \"%s\" is not a whole number from %ld to %ld",
-			        section, *section ? "." : "", name, value, k->lo, k->hi);
+			        "pacing.quiet_hours: \"%s\" must look like 21:00-08:00", value);
 			return 0;
 		}
-		return 1;
-	}
-	for (i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++) {
-		const struct str_key *k = &str_keys[i];
-		if (strcmp(section, k->section) || strcmp(name, k->name))
-			continue;
-		conf_set_str((char **)((char *)c + k->off), value);
-		return 1;
-	}
-	if (!strcmp(section, "relay") && !strcmp(name, "tls")) {
-		if (!strcmp(value, "starttls"))
-			c->relay.tls = TLS_STARTTLS;
-		else if (!strcmp(value, "implicit"))
-			c->relay.tls = TLS_IMPLICIT;
-		else if (!strcmp(value, "none"))
-			c->relay.tls = TLS_NONE;
-		else {
-			snprintf(ctx->err, sizeof ctx->err,
-			        "relay.tls: \"%s\" must be starttls, implicit or none", value);
-			return 0;
-		}
-		return 1;
-	}
-	if (*section && strcmp(section, "relay") && strcmp(section, "message"))
+	} else if (*section && strcmp(section, "message") && strcmp(section, "alerts")) {
 		snprintf(ctx->err, sizeof ctx->err, "unknown section [%s]", section);
-	else
-		snprintf(ctx->err, sizeof ctx->err, "unknown key \"%s\"%s%s%s", name,
-		        *section ? " in [" : "", section, *section ? "]" : "");
+		return 0;
+	}
+	if (rc >= 0)
+		return rc;
+	snprintf(ctx->err, sizeof ctx->err, "unknown key \"%s\"%s%s%s", name,
+	        *section ? " in [" : "", section, *section ? "]" : "");
 	return 0;
 }
 
 /* conf_read_secret - read a password file that only its owner may read */
-static int conf_read_secret(const char *path, char **out, char *err, size_t errlen)
+static int conf_read_secret(const char *sect, const char *path, char **out, char *err,
+        size_t errlen)
 {
 	struct stat st;
 	char buf[1024];
@@ -195,32 +317,32 @@ static int conf_read_secret(const char *path, char **out, char *err, size_t errl
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "relay.password_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s.password_file %s: %s", sect, path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "relay.password_file %s: not a regular file", path);
+		snprintf(err, errlen, "%s.password_file %s: not a regular file", sect, path);
 		close(fd);
 		return -1;
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
-		        "relay.password_file %s is readable by group or others (mode %04o); "
+		        "%s.password_file %s is readable by group or others (mode %04o); "
 		        "run: chmod 600 %s",
-		        path, (unsigned)(st.st_mode & 07777), path);
+		        sect, path, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return -1;
 	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "relay.password_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s.password_file %s: %s", sect, path, strerror(errno));
 		return -1;
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0'; /* the first line is the secret */
 	if (!*buf) {
-		snprintf(err, errlen, "relay.password_file %s is empty", path);
+		snprintf(err, errlen, "%s.password_file %s is empty", sect, path);
 		return -1;
 	}
 	*out = strdup(buf);
@@ -228,52 +350,121 @@ static int conf_read_secret(const char *path, char **out, char *err, size_t errl
 	return 0;
 }
 
-/* conf_check - rules across keys, once the whole file is read */
-static int conf_check(struct conf *c, int secrets, char *err, size_t errlen)
+/* inherit - copy a string the section did not set */
+static void inherit(char **dst, const char *src)
 {
-	struct relay_conf *r = &c->relay;
+	if (!*dst && src)
+		*dst = strdup(src);
+}
+
+/* pace_fill - a limit not set takes the profile's value, else 0 (no limit) */
+static void pace_fill(int *v, int from_profile)
+{
+	if (*v < 0)
+		*v = from_profile;
+}
+
+/* relay_check - one relay section: profile, defaults, rules, secret */
+static int relay_check(struct relay_conf *r, int secrets, char *err, size_t errlen)
+{
+	const struct profile *p = NULL;
+	struct pacing_conf *pc = &r->pacing;
 	char why[128];
 
-	if (!c->spool_dir || c->spool_dir[0] != '/') {
-		snprintf(err, errlen, "spool_dir must be an absolute path");
+	if (r->profile && !(p = profile_find(r->profile))) {
+		snprintf(err, errlen, "%s.profile: \"%s\" is not one of %s", r->section, r->profile,
+		        profile_names());
 		return -1;
 	}
+	if (p) {
+		inherit(&r->host, p->host);
+		if (!r->tls_set)
+			r->tls = p->tls;
+		if (!r->port)
+			r->port = p->port;
+	}
+	pace_fill(&pc->per_minute, p ? p->per_minute : 0);
+	pace_fill(&pc->per_hour, p ? p->per_hour : 0);
+	pace_fill(&pc->per_day, p ? p->per_day : 0);
+	pace_fill(&pc->connections, p ? p->connections : 1);
+	pace_fill(&pc->per_connection, p ? p->per_connection : 0);
+	pace_fill(&pc->min_gap_ms, p ? p->min_gap_ms : 0);
 	if (r->port == 0)
 		r->port = r->tls == TLS_IMPLICIT ? 465 : r->tls == TLS_NONE ? 25 : 587;
 	if (r->from && !addr_valid(r->from, why, sizeof why)) {
-		snprintf(
-		        err, errlen, "relay.from: \"%s\" is not a valid address: %s", r->from, why);
+		snprintf(err, errlen, "%s.from: \"%s\" is not a valid address: %s", r->section,
+		        r->from, why);
+		return -1;
+	}
+	if (r->user && r->tls == TLS_NONE) {
+		snprintf(err, errlen,
+		        "%s: AUTH over an unencrypted connection is refused: "
+		        "set tls = starttls or implicit, or remove user",
+		        r->section);
+		return -1;
+	}
+	if (r->user && !r->password_file) {
+		snprintf(err, errlen, "%s.user is set but %s.password_file is not", r->section,
+		        r->section);
+		return -1;
+	}
+	if (secrets && r->password_file &&
+	        conf_read_secret(r->section, r->password_file, &r->password, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* check_addr - an optional address key */
+static int check_addr(const char *key, const char *v, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (v && !addr_valid(v, why, sizeof why)) {
+		snprintf(err, errlen, "%s: \"%s\" is not a valid address: %s", key, v, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_check - rules across keys, once the whole file is read */
+static int conf_check(struct conf *c, int secrets, char *err, size_t errlen)
+{
+	if (!c->spool_dir || c->spool_dir[0] != '/') {
+		snprintf(err, errlen, "spool_dir must be an absolute path");
 		return -1;
 	}
 	if (c->message.unsubscribe_url && strncmp(c->message.unsubscribe_url, "https://", 8)) {
 		snprintf(err, errlen, "message.unsubscribe_url must start with https://");
 		return -1;
 	}
-	if (c->message.unsubscribe_mailto &&
-	        !addr_valid(c->message.unsubscribe_mailto, why, sizeof why)) {
+	if (check_addr("message.unsubscribe_mailto", c->message.unsubscribe_mailto, err, errlen) ||
+	        check_addr("message.organizer", c->message.organizer, err, errlen) ||
+	        check_addr("probe_to", c->probe_to, err, errlen) ||
+	        check_addr("alerts.alert_to", c->alerts.alert_to, err, errlen))
+		return -1;
+	/* The fallback and alert relays send as the practice unless told otherwise. */
+	inherit(&c->fallback.from, c->relay.from);
+	inherit(&c->fallback.from_name, c->relay.from_name);
+	inherit(&c->alert_relay.from, c->relay.from);
+	inherit(&c->alert_relay.from_name, c->relay.from_name);
+	if (c->fallback.pacing.quiet_start < 0 && c->relay.pacing.quiet_start >= 0) {
+		c->fallback.pacing.quiet_start = c->relay.pacing.quiet_start;
+		c->fallback.pacing.quiet_end = c->relay.pacing.quiet_end;
+	}
+	if (relay_check(&c->relay, secrets, err, errlen) < 0 ||
+	        relay_check(&c->fallback, secrets, err, errlen) < 0 ||
+	        relay_check(&c->alert_relay, secrets, err, errlen) < 0)
+		return -1;
+	if (c->fallback.configured && !c->fallback.host) {
+		snprintf(err, errlen, "[fallback] needs a host (or a profile)");
+		return -1;
+	}
+	if (c->alerts.alert_to && !c->alert_relay.host) {
 		snprintf(err, errlen,
-		        "message.unsubscribe_mailto: \"%s\" is not a valid address: %s",
-		        c->message.unsubscribe_mailto, why);
+		        "alerts.alert_to needs an [alert_relay] with a host: alerts must not go "
+		        "through the account that may be blocked");
 		return -1;
 	}
-	if (c->message.organizer && !addr_valid(c->message.organizer, why, sizeof why)) {
-		snprintf(err, errlen, "message.organizer: \"%s\" is not a valid address: %s",
-		        c->message.organizer, why);
-		return -1;
-	}
-	if (r->user && r->tls == TLS_NONE) {
-		snprintf(err, errlen,
-		        "relay: AUTH over an unencrypted connection is refused: "
-		        "set tls = starttls or implicit, or remove user");
-		return -1;
-	}
-	if (r->user && !r->password_file) {
-		snprintf(err, errlen, "relay.user is set but relay.password_file is not");
-		return -1;
-	}
-	if (secrets && r->password_file &&
-	        conf_read_secret(r->password_file, &r->password, err, errlen) < 0)
-		return -1;
 	return 0;
 }
 
@@ -330,17 +521,27 @@ int conf_load_nosecret(struct conf *c, const char *path, char *err, size_t errle
 	return conf_read(c, path, 0, err, errlen);
 }
 
-/* conf_free - release every owned string and wipe the secret */
-void conf_free(struct conf *c)
+/* relay_free - one relay section's strings, the secret wiped */
+static void relay_free(struct relay_conf *r)
 {
-	struct relay_conf *r = &c->relay;
-
 	if (r->password) {
 		explicit_bzero(r->password, strlen(r->password));
 		free(r->password);
 	}
-	for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++)
-		free(*(char **)((char *)c + str_keys[i].off));
+	for (size_t i = 0; i < N(relay_str_keys); i++)
+		free(*(char **)((char *)r + relay_str_keys[i].off));
+}
+
+/* conf_free - release every owned string and wipe the secrets */
+void conf_free(struct conf *c)
+{
+	relay_free(&c->relay);
+	relay_free(&c->fallback);
+	relay_free(&c->alert_relay);
+	/* timezone appears twice in the table ("" and [pacing]): free it once. */
+	for (size_t i = 0; i < N(str_keys); i++)
+		if (strcmp(str_keys[i].section, "pacing"))
+			free(*(char **)((char *)c + str_keys[i].off));
 	free(c->path);
 	memset(c, 0, sizeof *c);
 }

@@ -17,19 +17,40 @@
 
 enum tls_mode { TLS_STARTTLS, TLS_IMPLICIT, TLS_NONE };
 
+/* Pacing limits; 0 = no limit, -1 = not set (the profile's value, else 0). */
+struct pacing_conf {
+	int per_minute, per_hour, per_day; /* messages in any sliding window */
+	int connections;                   /* at most this many at once (spoold uses one) */
+	int per_connection;                /* messages before a new connection */
+	int min_gap_ms;                    /* between two messages, plus up to 25% jitter */
+	int quiet_start, quiet_end;        /* minutes after midnight; -1: no quiet hours */
+};
+
 struct relay_conf {
+	const char *section; /* "relay", "fallback" or "alert_relay" (static) */
+	int configured;      /* the section appears in the file */
+	char *profile;       /* gmail, workspace, outlook, office365, yahoo, att, icloud,
+	                        zoho, ses, custom; fills host, port, tls and limits */
 	char *host;          /* required for delivery */
 	int port;            /* default 587 (STARTTLS), 465 (implicit), 25 (none) */
 	enum tls_mode tls;   /* "starttls" (default), "implicit", "none" */
+	int tls_set;         /* tls was given in the file */
 	char *ca_file;       /* NULL: the system trust store */
 	char *user;          /* NULL: no AUTH */
 	char *password_file; /* mode 0600 or 0400, read by conf_load */
 	char *password;      /* loaded from password_file; never logged */
-	char *from;          /* envelope and header sender (required) */
+	char *from;          /* envelope and header sender (required for [relay]) */
 	char *from_name;     /* display name for From:, may be NULL */
 	char *helo;          /* EHLO name; NULL: the host name */
 	int timeout;         /* seconds per step (connect, each command, DATA); default 30 */
 	int idle;            /* seconds an idle connection is kept open; default 30 */
+	struct pacing_conf pacing; /* [pacing] for [relay]; inline keys for [fallback] */
+};
+
+struct alerts_conf {
+	char *command;       /* run with SPOOL_EVENT etc. in its environment */
+	int command_timeout; /* seconds; default 30 */
+	char *alert_to;      /* e-mail through [alert_relay], never the blocked account */
 };
 
 struct message_conf {
@@ -49,8 +70,12 @@ struct conf {
 	int sent_days;         /* default 30 */
 	int recall_days;       /* default expiry of jobs without an appointment: 30 */
 	int retry_max_minutes; /* cap of the transient backoff: 60 */
-	struct relay_conf relay;
+	char *probe_to;        /* the practice's own address for the probe after resume */
+	struct relay_conf relay;       /* the practice's account */
+	struct relay_conf fallback;    /* used while relay is blocked or rate-limited */
+	struct relay_conf alert_relay; /* carries alert e-mail */
 	struct message_conf message;
+	struct alerts_conf alerts;
 };
 
 /* conf_path - the configuration file: opt, else $SPOOLD_CONF, else the default */

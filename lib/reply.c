@@ -1,89 +1,711 @@
 /*
- * reply - what an SMTP outcome means: one category per outcome.
+ * reply - the provider-aware classifier: what an SMTP outcome means.
  *
- * The interim plain RFC split, evaluated in this order:
- *   1. a TLS failure (tls_error, or any failure at STARTTLS)  -> tls-failed
- *   2. a step spoold refused itself (smtp_reply.refused): the sender at MAIL
- *      -> sender-rejected, the recipient at RCPT -> recipient-invalid,
- *      anything else (AUTH without TLS, no usable AUTH mechanism, a bad EHLO
- *      name) -> auth-failed, since the account settings must change
- *   3. no reply (code 0): after the final dot -> unknown-outcome (the server
- *      may have accepted the message), elsewhere -> transient
- *   4. 4xx at any stage -> transient
- *   5. 5xx by stage: connect/ehlo -> account-blocked, auth -> auth-failed,
- *      mail -> sender-rejected, rcpt -> recipient-invalid, data/data-end ->
- *      message-rejected
- *   6. anything else (an unexpected 2xx/3xx) -> transient
- * Pure: no state, no allocation.  The provider-aware classifier (provider
- * text first) replaces reply_classify's body without changing the interface.
+ * Owns the logic; the words are data in reply_rules.c.  reply_judge
+ *   1. settles replies that are not failures: a 2xx at data-end is sent,
+ *      any other 2xx/3xx (or a code out of range) is not a verdict;
+ *      code 0 (no reply) is a drop: unknown-outcome after the final dot,
+ *      tls-failed at STARTTLS, transient elsewhere;
+ *   2. normalises the text (lower case; the reply code and repeated
+ *      enhanced codes at line starts removed, so phrases that span lines
+ *      match; lines joined by one space; white space collapsed) and finds
+ *      the reply's own enhanced code (the one the text starts with);
+ *   3. walks the rule table in order of precedence, first match wins;
+ *   4. for rate-limited and transient verdicts, reads a retry time from the
+ *      text: "after/until <date>" (RFC 5322/1123, ISO 8601 or asctime) or
+ *      "in/after/for/wait N seconds|minutes|hours|days".  A time in the
+ *      past or more than 7 days ahead is ignored.  Rate limits without a
+ *      time wait 24 h (daily quotas) or the rule's back-off.
+ * reply_judge_local adds the local flags first: tls_error -> tls-failed;
+ * refused (spoold refused the step) -> sender-rejected at MAIL,
+ * recipient-invalid at RCPT, message-rejected at DATA, auth-failed (the
+ * settings) elsewhere; a timeout is code 0 as above.
+ *
+ * Pure: no state, no allocation, no locale, no libc time zone; safe for
+ * any input (a fuzz target is tests/fuzz/fuzz_reply.c).  The escalation of
+ * repeated message-rejected replies to account-blocked needs history and
+ * belongs to the caller.
  */
-#include "reply.h"
+#include <string.h>
 
-/* reply_classify - the category of a failed step (never CAT_SENT) */
-enum category reply_classify(const struct smtp_reply *r)
+#include "reply.h"
+#include "reply_rules.h"
+
+#define NORM_MAX 4096             /* normalised text kept; the rest is ignored */
+#define RETRY_HORIZON (7 * 86400) /* retry times further ahead are ignored */
+#define DAY 86400
+
+static const char *const stage_names[] = {
+        "connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end"};
+
+/* An enhanced status code (RFC 3463): class.subject.detail. */
+struct enh {
+	int ok, cls, subj, det;
+};
+
+/* is_digit - ASCII digit (never the locale's) */
+static int is_digit(int c)
 {
-	if (r->tls_error || r->stage == STAGE_STARTTLS)
-		return CAT_TLS_FAILED;
-	if (r->refused) {
-		if (r->stage == STAGE_MAIL)
-			return CAT_SENDER_REJECTED;
-		if (r->stage == STAGE_RCPT)
-			return CAT_RECIPIENT_INVALID;
-		if (r->stage == STAGE_DATA || r->stage == STAGE_DATA_END)
-			return CAT_MESSAGE_REJECTED;
-		return CAT_AUTH_FAILED;
-	}
-	if (r->code == 0)
-		return r->stage == STAGE_DATA_END ? CAT_UNKNOWN_OUTCOME : CAT_TRANSIENT;
-	if (r->code >= 400 && r->code < 500)
-		return CAT_TRANSIENT;
-	if (r->code >= 500 && r->code < 600) {
-		switch (r->stage) {
-		case STAGE_CONNECT:
-		case STAGE_EHLO:
-			return CAT_ACCOUNT_BLOCKED;
-		case STAGE_AUTH:
-			return CAT_AUTH_FAILED;
-		case STAGE_MAIL:
-			return CAT_SENDER_REJECTED;
-		case STAGE_RCPT:
-			return CAT_RECIPIENT_INVALID;
-		case STAGE_DATA:
-		case STAGE_DATA_END:
-			return CAT_MESSAGE_REJECTED;
-		case STAGE_STARTTLS:
-			return CAT_TLS_FAILED;
+	return c >= '0' && c <= '9';
+}
+
+/* is_alnum - ASCII letter or digit: the word boundaries of patterns */
+static int is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* is_space - white space inside a reply */
+static int is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* lower - ASCII lower case */
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* same_word - a and b equal, ignoring ASCII case */
+static int same_word(const char *a, const char *b)
+{
+	for (; *a && lower((unsigned char)*a) == lower((unsigned char)*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
+/* enh_scan - an enhanced code at s ("5.7.14" then space, ';', ',' or the end); its length, 0 */
+static size_t enh_scan(const char *s, const char *end, struct enh *e)
+{
+	const char *p = s;
+	int part[3];
+
+	for (int i = 0; i < 3; i++) {
+		int n = 0, v = 0;
+		while (p < end && is_digit((unsigned char)*p) && n < 3) {
+			v = v * 10 + (*p++ - '0');
+			n++;
+		}
+		if (n == 0 || (i == 0 && (n != 1 || (v != 2 && v != 4 && v != 5))))
+			return 0;
+		part[i] = v;
+		if (i < 2) {
+			if (p >= end || *p != '.')
+				return 0;
+			p++;
 		}
 	}
-	return CAT_TRANSIENT;
+	if (p < end && (is_alnum((unsigned char)*p) || *p == '.'))
+		return 0;
+	if (e) {
+		e->ok = 1;
+		e->cls = part[0];
+		e->subj = part[1];
+		e->det = part[2];
+	}
+	return (size_t)(p - s);
+}
+
+/* normalise - the reply text as patterns see it, into out; the reply's enhanced code in *e */
+static void normalise(const char *text, int code, char *out, size_t len, struct enh *e)
+{
+	const char *line = text, *end, *p;
+	char prev[16] = "";
+	size_t n = 0;
+	int space = 0;
+
+	memset(e, 0, sizeof *e);
+	while (*line) {
+		end = line + strcspn(line, "\n");
+		p = line;
+		while (p < end && is_space((unsigned char)*p))
+			p++;
+		/* "550-" or "550 " when the reply code was kept in the text */
+		if (code >= 100 && code <= 599 && end - p >= 3 && p[0] - '0' == code / 100 &&
+		        p[1] - '0' == code / 10 % 10 && p[2] - '0' == code % 10 &&
+		        (end - p == 3 || p[3] == ' ' || p[3] == '-')) {
+			p += end - p == 3 ? 3 : 4;
+			while (p < end && is_space((unsigned char)*p))
+				p++;
+		}
+		struct enh here;
+		size_t k = enh_scan(p, end, &here);
+		if (k) {
+			if (!e->ok)
+				*e = here;
+			if (k < sizeof prev && strlen(prev) == k && !memcmp(prev, p, k))
+				p += k; /* the same code again: a continuation line */
+			else if (k < sizeof prev) {
+				memcpy(prev, p, k);
+				prev[k] = '\0';
+			}
+		}
+		for (; p < end; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (is_space(c)) {
+				space = n > 0;
+				continue;
+			}
+			if (n + 2 >= len)
+				break;
+			if (space)
+				out[n++] = ' ';
+			space = 0;
+			out[n++] = (char)lower(c);
+		}
+		space = n > 0;
+		line = *end ? end + 1 : end;
+	}
+	out[n] = '\0';
+}
+
+static const char *pat_seq(const char *p, const char *t, const char *start);
+
+/* pat_unit - one unit of a pattern at *p ('#' or a character) against *t;
+ * advances both; 0 when it does not match */
+static int pat_unit(const char **p, const char **t)
+{
+	if (**p == '#') {
+		if (!is_digit((unsigned char)**t))
+			return 0;
+		while (is_digit((unsigned char)**t))
+			(*t)++;
+		(*p)++;
+		return 1;
+	}
+	if (**t == '\0' || lower((unsigned char)**p) != (unsigned char)**t)
+		return 0;
+	(*p)++;
+	(*t)++;
+	return 1;
+}
+
+/* pat_seq - the rest of pattern p at t (the match began at start); end of the match, or NULL */
+static const char *pat_seq(const char *p, const char *t, const char *start)
+{
+	for (;;) {
+		if (*p == '\0' || (*p == '*' && p[1] == '\0')) {
+			if (*p == '\0' && t > start && is_alnum((unsigned char)t[-1]) &&
+			        is_alnum((unsigned char)*t))
+				return NULL; /* ends inside a word */
+			return t;
+		}
+		if (*p == '{') {
+			const char *close = strchr(p, '}'), *a = p + 1;
+			if (!close)
+				return NULL;
+			for (;;) {
+				const char *q = a, *u = t, *r;
+				while (q < close && *q != '|' && pat_unit(&q, &u))
+					;
+				if ((q == close || *q == '|') && (r = pat_seq(close + 1, u, start)))
+					return r;
+				while (q < close && *q != '|')
+					q++;
+				if (q >= close)
+					return NULL;
+				a = q + 1;
+			}
+		}
+		if (!pat_unit(&p, &t))
+			return NULL;
+	}
+}
+
+/* first_chars - the characters a match of p can start with, into set
+ * (NUL-terminated); 0 when any can ('#', an empty alternative) */
+static int first_chars(const char *p, char *set, size_t len)
+{
+	size_t n = 0;
+
+	if (*p != '{') {
+		if (*p == '#' || *p == '\0' || len < 2)
+			return 0;
+		set[n++] = (char)lower((unsigned char)*p);
+	} else
+		for (const char *a = p + 1;; a++) {
+			if (*a == '|' || *a == '}' || *a == '\0' || *a == '#' || n + 2 > len)
+				return 0;
+			set[n++] = (char)lower((unsigned char)*a);
+			while (*a && *a != '|' && *a != '}')
+				a++;
+			if (*a != '|')
+				break;
+		}
+	set[n] = '\0';
+	return 1;
+}
+
+/* pat_find - 1 when pattern pat occurs in the normalised text t */
+static int pat_find(const char *pat, const char *t)
+{
+	int loose = pat[0] == '*';
+	const char *p = pat + loose;
+	char set[32];
+	int filter = first_chars(p, set, sizeof set);
+
+	for (const char *s = t; *s; s++) {
+		if (filter && !strchr(set, *s))
+			continue;
+		if (!loose && s > t && is_alnum((unsigned char)s[-1]) &&
+		        is_alnum((unsigned char)*s))
+			continue;
+		if (pat_seq(p, s, s))
+			return 1;
+	}
+	return 0;
+}
+
+/* enh_part - one part of an enh pattern ("x", "*" or a number) against v; advances *p */
+static int enh_part(const char **p, int v)
+{
+	int n = 0, any = 0;
+
+	if (**p == 'x' || **p == '*') {
+		(*p)++;
+		return 1;
+	}
+	while (is_digit((unsigned char)**p)) {
+		n = n * 10 + (*(*p)++ - '0');
+		any = 1;
+	}
+	return any && n == v;
+}
+
+/* enh_match - the reply's enhanced code e against a pattern such as "x.1.*" */
+static int enh_match(const char *pat, const struct enh *e)
+{
+	const char *p = pat;
+
+	if (!e->ok || !enh_part(&p, e->cls) || *p++ != '.' || !enh_part(&p, e->subj) ||
+	        *p++ != '.' || !enh_part(&p, e->det))
+		return 0;
+	return *p == '\0';
+}
+
+/* any_text - 1 when one of the patterns occurs in t */
+static int any_text(const char *const *pats, const char *t)
+{
+	for (; pats && *pats; pats++)
+		if (pat_find(*pats, t))
+			return 1;
+	return 0;
+}
+
+/* rule_holds - rule r's conditions for (stage, code, normalised text, enhanced code) */
+static int rule_holds(const struct reply_rule *r, enum smtp_stage stage, int code, const char *t,
+        const struct enh *e)
+{
+	unsigned cls = code / 100 == 4 ? RC_4XX : RC_5XX;
+	int cond = 0, hit = 0;
+
+	if (r->flags & RF_LOCAL)
+		return 0;
+	if (r->stages && !(r->stages & RS(stage)))
+		return 0;
+	if (r->classes && !(r->classes & cls))
+		return 0;
+	if (r->codes) {
+		cond = 1;
+		for (const int *c = r->codes; *c && !hit; c++)
+			hit = *c == code;
+	}
+	if (r->enh) {
+		cond = 1;
+		for (const char *const *p = r->enh; *p && !hit; p++)
+			hit = enh_match(*p, e);
+	}
+	if (r->text) {
+		cond = 1;
+		hit = hit || any_text(r->text, t);
+	}
+	if (cond && !hit)
+		return 0;
+	return !any_text(r->unless, t);
+}
+
+/* rule_by_id - a local rule of the table; a generic one if the table lacks it */
+static const struct reply_rule *rule_by_id(const char *id)
+{
+	static const struct reply_rule missing = {.id = "missing-rule",
+	        .cat = CAT_TRANSIENT,
+	        .explanation = "The outcome is unknown.",
+	        .action = "Nothing to do: spoold tries again by itself."};
+
+	for (size_t i = 0; i < reply_nrules; i++)
+		if (!strcmp(reply_rules[i].id, id))
+			return &reply_rules[i];
+	return &missing;
+}
+
+/* fill - v from rule r */
+static void fill(struct verdict *v, const struct reply_rule *r)
+{
+	memset(v, 0, sizeof *v);
+	v->cat = r->cat;
+	v->daily = !!(r->flags & RF_DAILY);
+	v->one_connection = !!(r->flags & RF_ONE_CONN);
+	v->reconnect = !!(r->flags & RF_RECONNECT);
+	v->explanation = r->explanation;
+	v->action = r->action;
+	v->rule = r->id;
+}
+
+/* num - min_digits to max_digits (at most 9) digits at *s; -1 when fewer */
+static long num(const char **s, int min_digits, int max_digits)
+{
+	long v = 0;
+	int n = 0;
+
+	while (n < max_digits && is_digit((unsigned char)**s)) {
+		v = v * 10 + (*(*s)++ - '0');
+		n++;
+	}
+	return n >= min_digits ? v : -1;
+}
+
+/* word_at - the word w (lower case) at *s, followed by a non-letter; advances */
+static int word_at(const char **s, const char *w)
+{
+	size_t k = strlen(w);
+
+	if (strncmp(*s, w, k) || is_alnum((unsigned char)(*s)[k]))
+		return 0;
+	*s += k;
+	return 1;
+}
+
+/* skip - one optional character c and the spaces after it */
+static void skip(const char **s, int c)
+{
+	if (c && **s == c)
+		(*s)++;
+	while (**s == ' ')
+		(*s)++;
+}
+
+/* month_at - "jan".."dec" (or the full name) at *s; 1..12, 0 */
+static int month_at(const char **s)
+{
+	static const char *const m[] = {"january", "february", "march", "april", "may", "june",
+	        "july", "august", "september", "october", "november", "december"};
+
+	for (int i = 0; i < 12; i++) {
+		if (word_at(s, m[i]))
+			return i + 1;
+		const char *p = *s;
+		if (!strncmp(p, m[i], 3) && !is_alnum((unsigned char)p[3])) {
+			*s += 3;
+			if (**s == '.')
+				(*s)++;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* weekday_at - an optional day name ("tue", "tuesday") and comma at *s */
+static void weekday_at(const char **s)
+{
+	static const char *const d[] = {
+	        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+
+	for (int i = 0; i < 7; i++)
+		if (word_at(s, d[i]) ||
+		        (!strncmp(*s, d[i], 3) && !is_alnum((unsigned char)(*s)[3]) && (*s += 3))) {
+			skip(s, ',');
+			return;
+		}
+}
+
+/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
+static long long days_from_civil(long long y, int m, int d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* clock_at - "hh:mm[:ss[.frac]]" at *s into seconds of the day; -1 */
+static long clock_at(const char **s)
+{
+	const char *p = *s;
+	long h = num(&p, 1, 2), m = -1, sec = 0;
+
+	if (h < 0 || *p != ':')
+		return -1;
+	p++;
+	if ((m = num(&p, 2, 2)) < 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if ((sec = num(&p, 2, 2)) < 0)
+			return -1;
+		if (*p == '.' || *p == ',')
+			for (p++; is_digit((unsigned char)*p); p++)
+				;
+	}
+	if (h > 23 || m > 59 || sec > 60)
+		return -1;
+	*s = p;
+	return h * 3600 + m * 60 + sec;
+}
+
+/* zone_at - an optional zone at *s: "+0600", "-06:00", "z", "gmt", "ut",
+ * "utc", the US names of RFC 822; its offset east in seconds (none: UTC) */
+static long zone_at(const char **s)
+{
+	static const struct {
+		const char *name;
+		int hours;
+	} names[] = {{"gmt", 0}, {"utc", 0}, {"ut", 0}, {"z", 0}, {"est", -5}, {"edt", -4},
+	        {"cst", -6}, {"cdt", -5}, {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7}};
+	const char *p = *s;
+
+	while (*p == ' ')
+		p++;
+	if ((*p == '+' || *p == '-') && is_digit((unsigned char)p[1])) {
+		int sign = *p == '-' ? -1 : 1;
+		const char *q = p + 1;
+		long hh = num(&q, 2, 2), mm;
+		if (hh < 0)
+			return 0;
+		if (*q == ':')
+			q++;
+		if ((mm = num(&q, 2, 2)) < 0 || hh > 23 || mm > 59)
+			return 0;
+		*s = q;
+		return sign * (hh * 3600 + mm * 60);
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (word_at(&p, names[i].name)) {
+			*s = p;
+			return names[i].hours * 3600L;
+		}
+	return 0;
+}
+
+/* mk_time - the instant of a date, time of day and offset; -1 when the date is impossible */
+static long long mk_time(long y, int mon, long d, long secs, long off)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (y < 1970 || y > 9999 || mon < 1 || mon > 12 || d < 1 || d > mdays[mon - 1])
+		return -1;
+	if (mon == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)))
+		return -1;
+	return days_from_civil(y, mon, (int)d) * DAY + secs - off;
+}
+
+/* date_at - a date at s: RFC 5322/1123 ("tue, 01 dec 2026 15:04:05 gmt"),
+ * ISO 8601 ("2026-12-01t15:04:05z"), asctime ("tue dec 1 15:04:05 2026");
+ * the instant, or -1 */
+static long long date_at(const char *s)
+{
+	const char *p = s;
+	long y, d, secs;
+	int mon;
+
+	/* ISO 8601 */
+	if ((y = num(&p, 4, 4)) >= 0 && *p == '-') {
+		p++;
+		long m = num(&p, 2, 2);
+		if (m < 0 || *p++ != '-' || (d = num(&p, 2, 2)) < 0 || (*p != 't' && *p != ' '))
+			return -1;
+		p++;
+		if ((secs = clock_at(&p)) < 0)
+			return -1;
+		return mk_time(y, (int)m, d, secs, zone_at(&p));
+	}
+	p = s;
+	weekday_at(&p);
+	if ((mon = month_at(&p))) {
+		/* asctime: mon dd hh:mm:ss yyyy */
+		skip(&p, 0);
+		if ((d = num(&p, 1, 2)) < 0)
+			return -1;
+		skip(&p, 0);
+		if ((secs = clock_at(&p)) < 0)
+			return -1;
+		const char *z = p;
+		long off = zone_at(&z);
+		skip(&z, 0);
+		if ((y = num(&z, 4, 4)) < 0)
+			return -1;
+		return mk_time(y, mon, d, secs, off);
+	}
+	/* RFC 5322: dd mon yyyy hh:mm[:ss] zone */
+	if ((d = num(&p, 1, 2)) < 0)
+		return -1;
+	skip(&p, '-');
+	if (!(mon = month_at(&p)))
+		return -1;
+	skip(&p, '-');
+	const char *ys = p;
+	if ((y = num(&p, 2, 4)) < 0 || p - ys == 3)
+		return -1;
+	if (p - ys == 2)
+		y += y < 50 ? 2000 : 1900;
+	skip(&p, 0);
+	if ((secs = clock_at(&p)) < 0)
+		return -1;
+	return mk_time(y, mon, d, secs, zone_at(&p));
+}
+
+/* span_at - "N unit" (or "a/an unit") at s: seconds, or -1 */
+static long long span_at(const char *s)
+{
+	static const struct {
+		const char *unit;
+		long secs;
+	} units[] = {{"seconds", 1}, {"second", 1}, {"secs", 1}, {"sec", 1}, {"s", 1},
+	        {"minutes", 60}, {"minute", 60}, {"mins", 60}, {"min", 60}, {"m", 60},
+	        {"hours", 3600}, {"hour", 3600}, {"hrs", 3600}, {"hr", 3600}, {"h", 3600},
+	        {"days", DAY}, {"day", DAY}, {"d", DAY}};
+	const char *p = s;
+	long n;
+
+	if (word_at(&p, "an") || word_at(&p, "a"))
+		n = 1;
+	else if ((n = num(&p, 1, 9)) < 0)
+		return -1;
+	if (*p == ' ')
+		p++;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (word_at(&p, units[i].unit))
+			return (long long)n * units[i].secs;
+	return -1;
+}
+
+/* retry_time - the first usable retry time in the normalised text t; 0 */
+static time_t retry_time(const char *t, time_t now)
+{
+	static const struct {
+		const char *word;
+		int date, span;
+	} keys[] = {{"after", 1, 1}, {"until", 1, 0}, {"till", 1, 0}, {"in", 0, 1}, {"for", 0, 1},
+	        {"wait", 0, 1}};
+
+	for (const char *s = t; *s; s++) {
+		if (s > t && is_alnum((unsigned char)s[-1]))
+			continue;
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			const char *p = s;
+			long long at = -1, span;
+			if (!word_at(&p, keys[i].word) || *p != ' ')
+				continue;
+			p++;
+			if (keys[i].date)
+				at = date_at(p);
+			if (at < 0 && keys[i].span && (span = span_at(p)) >= 0)
+				at = (long long)now + span;
+			if (at > (long long)now && at <= (long long)now + RETRY_HORIZON)
+				return (time_t)at;
+		}
+	}
+	return 0;
+}
+
+/* reply_judge - a pure function of (stage, code, text, now): the verdict */
+void reply_judge(enum smtp_stage stage, int code, const char *text, time_t now, struct verdict *v)
+{
+	char norm[NORM_MAX];
+	struct enh e;
+	const struct reply_rule *r = NULL;
+
+	if ((unsigned)stage > STAGE_DATA_END)
+		stage = STAGE_CONNECT;
+	if (code == 0) {
+		fill(v, rule_by_id(stage == STAGE_DATA_END   ? "no-answer-after-message"
+		                   : stage == STAGE_STARTTLS ? "encryption-no-answer"
+		                                             : "connection-failed"));
+		return;
+	}
+	if (code >= 200 && code < 300 && stage == STAGE_DATA_END) {
+		fill(v, rule_by_id("accepted"));
+		return;
+	}
+	if (code < 400 || code > 599) {
+		fill(v, rule_by_id("unexpected-reply"));
+		return;
+	}
+	normalise(text ? text : "", code, norm, sizeof norm, &e);
+	for (size_t i = 0; i < reply_nrules && !r; i++)
+		if (rule_holds(&reply_rules[i], stage, code, norm, &e))
+			r = &reply_rules[i];
+	fill(v, r ? r : rule_by_id(code < 500 ? "temporary" : "rejected"));
+	if (v->cat == CAT_RATE_LIMITED || v->cat == CAT_TRANSIENT)
+		v->retry_at = retry_time(norm, now);
+	if (v->cat == CAT_RATE_LIMITED && !v->retry_at)
+		v->retry_at =
+		        now + (v->daily ? DAY : (time_t)(r && r->backoff ? r->backoff : 5) * 60);
+}
+
+/* reply_judge_local - the same for a struct smtp_reply (also uses tls_error/timeout/refused) */
+void reply_judge_local(const struct smtp_reply *r, time_t now, struct verdict *v)
+{
+	char text[sizeof r->text + 1];
+
+	if (r->tls_error) {
+		fill(v, rule_by_id("tls-handshake"));
+		return;
+	}
+	if (r->refused) {
+		fill(v, rule_by_id(r->stage == STAGE_MAIL   ? "refused-sender"
+		                   : r->stage == STAGE_RCPT ? "refused-recipient"
+		                   : r->stage == STAGE_DATA || r->stage == STAGE_DATA_END
+		                           ? "refused-message"
+		                           : "refused-settings"));
+		return;
+	}
+	if (r->code == 0 && r->timeout && r->stage != STAGE_DATA_END &&
+	        r->stage != STAGE_STARTTLS) {
+		fill(v, rule_by_id("timeout"));
+		return;
+	}
+	memcpy(text, r->text, sizeof r->text);
+	text[sizeof r->text] = '\0'; /* not trusted to be terminated */
+	reply_judge(r->stage, r->code, text, now, v);
+}
+
+/* reply_stage_parse - "connect" ... "data-end" -> stage; -1 when unknown */
+int reply_stage_parse(const char *s)
+{
+	for (size_t i = 0; s && i < sizeof stage_names / sizeof stage_names[0]; i++)
+		if (same_word(stage_names[i], s))
+			return (int)i;
+	return -1;
+}
+
+/* reply_category_parse - name -> category; -1 */
+int reply_category_parse(const char *s)
+{
+	for (size_t i = 0; s && i < reply_ncat; i++)
+		if (same_word(reply_cat_names[i], s))
+			return (int)i;
+	return -1;
+}
+
+/* reply_classify - the category of a failed step (never CAT_SENT: a 2xx
+ * handed in as a failure is not a verdict, as before) */
+enum category reply_classify(const struct smtp_reply *r)
+{
+	struct verdict v;
+
+	reply_judge_local(r, time(NULL), &v);
+	return v.cat == CAT_SENT ? CAT_TRANSIENT : v.cat;
 }
 
 /* reply_category_name - "sent", "account-blocked", ... */
 const char *reply_category_name(enum category c)
 {
-	switch (c) {
-	case CAT_SENT:
-		return "sent";
-	case CAT_ACCOUNT_BLOCKED:
-		return "account-blocked";
-	case CAT_RATE_LIMITED:
-		return "rate-limited";
-	case CAT_AUTH_FAILED:
-		return "auth-failed";
-	case CAT_SENDER_REJECTED:
-		return "sender-rejected";
-	case CAT_RECIPIENT_INVALID:
-		return "recipient-invalid";
-	case CAT_MESSAGE_REJECTED:
-		return "message-rejected";
-	case CAT_TLS_FAILED:
-		return "tls-failed";
-	case CAT_TRANSIENT:
-		return "transient";
-	case CAT_UNKNOWN_OUTCOME:
-		return "unknown-outcome";
-	}
-	return "unknown";
+	if ((unsigned)c >= reply_ncat)
+		return "unknown";
+	return reply_cat_names[c];
 }
 
 /* reply_job_fails - 1 when the category fails this one job */
@@ -102,45 +724,7 @@ int reply_stops_account(enum category c)
 /* reply_explain - a plain-English sentence for staff */
 const char *reply_explain(enum category c)
 {
-	switch (c) {
-	case CAT_SENT:
-		return "The e-mail was handed to the mail provider for delivery.";
-	case CAT_ACCOUNT_BLOCKED:
-		return "The mail provider has blocked or suspended the practice's e-mail account: "
-		       "someone must sign in to the account on the provider's website (and may "
-		       "have "
-		       "to pass a security check), then tell spoold to resume; every e-mail waits "
-		       "until then.";
-	case CAT_RATE_LIMITED:
-		return "The mail provider is limiting how many e-mails the account may send for "
-		       "now, "
-		       "so sending pauses and resumes by itself later; no e-mail is lost.";
-	case CAT_AUTH_FAILED:
-		return "The mail provider did not accept the account's user name or password, or "
-		       "the "
-		       "mail settings do not allow a safe sign-in: check the account settings, "
-		       "then "
-		       "retry.";
-	case CAT_SENDER_REJECTED:
-		return "The mail provider will not let this account send from the configured From "
-		       "address: check that the address belongs to the account, then retry.";
-	case CAT_RECIPIENT_INVALID:
-		return "The patient's e-mail address does not exist or no longer accepts mail: "
-		       "confirm the address with the patient.";
-	case CAT_MESSAGE_REJECTED:
-		return "The mail provider refused this particular e-mail, often because it looked "
-		       "like spam or broke one of its rules, so it will not be sent as it is.";
-	case CAT_TLS_FAILED:
-		return "A secure connection to the mail server could not be set up or its identity "
-		       "could not be confirmed, so nothing was sent: check the mail server "
-		       "settings or ask your IT contact.";
-	case CAT_TRANSIENT:
-		return "The mail server could not be reached or asked to try again later; the "
-		       "e-mail will be retried automatically.";
-	case CAT_UNKNOWN_OUTCOME:
-		return "The connection broke just as the e-mail was being handed over, so it may "
-		       "or may not have arrived; it will be tried again later, so the patient "
-		       "may receive it twice.";
-	}
-	return "The outcome is unknown.";
+	if ((unsigned)c >= reply_ncat)
+		return "The outcome is unknown.";
+	return reply_cat_explain[c];
 }

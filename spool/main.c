@@ -18,15 +18,24 @@
 
 #include "cli.h"
 
+/* spool/render.c; declared here because cli.h is shared by every verb file */
+int cmd_render(struct cli *c, int argc, char **argv);
+extern const char help_render[];
+/* spool/classify.c; reads no configuration */
+int cmd_classify(struct cli *c, int argc, char **argv);
+extern const char help_classify[];
+
 static const struct verb verbs[] = {
         {"submit", cmd_submit, help_submit, "put a job into the spool (JSON file or options)"},
         {"list", cmd_list, help_list, "list jobs, waiting ones by default"},
         {"show", cmd_show, help_show, "everything about one job; --message for what was sent"},
+        {"render", cmd_render, help_render, "the message a job makes, exactly as it would be sent"},
         {"status", cmd_status, help_status, "counts per folder, oldest waiting, next attempt"},
         {"retry", cmd_retry, help_retry, "send failed or held jobs again"},
         {"hold", cmd_hold, help_hold, "keep a waiting job back"},
         {"release", cmd_release, help_release, "let a held job go"},
         {"delete", cmd_delete, help_delete, "remove a job and its side files"},
+        {"classify", cmd_classify, help_classify, "what a mail provider's reply means"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -14,6 +14,20 @@
  * Without -m the message is a small fixed one (ending in CRLF) with a
  * Message-ID of <try-N@smtp-try.test>.  Exit status 0 when every
  * transaction was accepted, 1 otherwise.
+ *
+ * Under valgrind (--leak-check=full): no leak; what remains reachable is
+ * Cyrus SASL's one-time plugin loading (sasl_client_init via libetpan's
+ * mailsasl_ref) and dlopen.  One invalid read must be suppressed, with
+ * this justification: libetpan 1.9.4's remove_trailing_eol reads
+ * str[len - 1] without checking len, so when the server closes the
+ * connection while libetpan waits for a reply, it reads the byte before its
+ * buffer (on glibc the top byte of the chunk size, always 0: nothing is
+ * written).  smtp.c's own reader avoids it; libetpan's cannot be.
+ *   { libetpan-1.9.4-remove_trailing_eol-at-eof
+ *     Memcheck:Addr1
+ *     fun:mailstream_read_line_remove_eol
+ *     ...
+ *     obj:* /libetpan.so* }       (no space after the '*' in the real file)
  */
 #include <signal.h>
 #include <stdio.h>

@@ -5,14 +5,15 @@ Built on aiosmtpd (Debian 12: 1.4.3); run it with /usr/bin/python3.
 
     smtpserver.py --port N --ready-file F --mbox DIR
                   [--tls-cert C --tls-key K] [--starttls | --implicit-tls]
-                  [--auth USER:PASSWORD] [--script FILE] [--host ADDR] [--verbose]
+                  [--auth USER:PASSWORD [--auth-mechs PLAIN,LOGIN]]
+                  [--script FILE] [--host ADDR] [--verbose]
 
 --port 0 picks a free port.  Once listening, "PORT\\n" is written to the
 ready file (a temporary file renamed into place), so a test waits for the
 file instead of sleeping.  --starttls offers STARTTLS and requires it before
 MAIL; --implicit-tls speaks TLS from the first byte; neither: plain SMTP, no
-STARTTLS offered.  --auth requires AUTH (PLAIN or LOGIN, inside TLS only
-unless --implicit-tls).
+STARTTLS offered.  --auth requires AUTH (PLAIN and LOGIN, or those named by
+--auth-mechs; inside TLS only, which --implicit-tls is from the start).
 
 Every accepted message is saved in DIR as NNNNNN.eml, the exact bytes
 received (dot-unstuffed, CRLF line ends, without the final ".\\r\\n"), and
@@ -34,7 +35,8 @@ first that applies is used and counted:
              | "stall"      (never reply; hold the connection until the client goes)
              | "accept_then_blackhole"  (data-end only: reply 250, or "reply",
                                          and keep the message out of the mbox)}
-"match" is compared with: the EHLO name (ehlo), the AUTH arguments (auth),
+"match" is compared with: the client's address (connect), the EHLO name
+(ehlo), the STARTTLS argument (starttls), the AUTH arguments (auth),
 the address (mail, rcpt), the sender and recipients (data, data-end).  A
 reply may hold several lines separated by "\\n".  At connect a reply is
 sent in place of the greeting and the connection closed.  At data-end the
@@ -55,6 +57,7 @@ import signal
 import ssl
 import sys
 import time
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -199,7 +202,7 @@ class ScriptedSMTP(SMTP):
         return True
 
     async def _handle_client(self):
-        rule = self.script.match("connect", "")
+        rule = self.script.match("connect", str(self.session.peer[0]))
         if rule is not None and rule["action"] == "reply":
             for line in reply_lines(rule["reply"]):
                 await self.push(line)
@@ -309,7 +312,9 @@ async def serve(args, script):
     if args.auth:
         user, _, password = args.auth.partition(":")
         kw.update(authenticator=make_authenticator(user.encode(), password.encode()),
-                  auth_required=True, auth_require_tls=not args.implicit_tls)
+                  auth_required=True, auth_require_tls=not args.implicit_tls,
+                  auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN")
+                                          if m not in args.auth_mechs.split(",")])
     handler = Handler(Mbox(args.mbox), script)
     server = await loop.create_server(
         lambda: ScriptedSMTP(handler, script, **kw), host=args.host, port=args.port,
@@ -346,6 +351,7 @@ def main():
     mode.add_argument("--starttls", action="store_true")
     mode.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth", metavar="USER:PASSWORD")
+    p.add_argument("--auth-mechs", default="PLAIN,LOGIN", metavar="PLAIN,LOGIN")
     p.add_argument("--script")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
@@ -358,6 +364,8 @@ def main():
                 script = Script(json.load(f))
             except ValueError as e:
                 p.error(f"{args.script}: {e}")
+    # --implicit-tls --auth: AUTH is inside TLS, aiosmtpd just cannot tell
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR,
                         format="smtpserver: %(name)s: %(message)s")
 
