@@ -115,12 +115,13 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_O        = build/fuzz
-FUZZ_TARGETS  = tmpl job rfc2047
+FUZZ_TARGETS  = tmpl job rfc2047 reply
 FUZZ_CFLAGS   = $(WARN) $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -Ilib
 FUZZ_LEN_tmpl    = 8192
 FUZZ_LEN_job     = 65536
 FUZZ_LEN_rfc2047 = 8192
+FUZZ_LEN_reply   = 4096
 
 $(FUZZ_O)/.deps-ok:
 	@contrib/install-deps --check >/dev/null 2>&1 || contrib/install-deps
@@ -137,10 +138,15 @@ $(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib
 $(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/rfc2047.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
+$(FUZZ_O)/fuzz_reply: tests/fuzz/fuzz_reply.c lib/reply.c lib/reply_rules.c lib/reply.h \
+                      lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 	@status=0; start=$$(date +%s); \
 	for t in $(FUZZ_TARGETS); do \
 		case $$t in tmpl) len=$(FUZZ_LEN_tmpl);; job) len=$(FUZZ_LEN_job);; \
+		reply) len=$(FUZZ_LEN_reply);; \
 		*) len=$(FUZZ_LEN_rfc2047);; esac; \
 		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/artifacts; \
 		cp tests/fuzz/corpus/$$t/* $(FUZZ_O)/corpus/$$t/; \
