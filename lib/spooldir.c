@@ -388,36 +388,54 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 	return sd_sync_dir(sd, f);
 }
 
+/* One deflate state for the process: set up once (about 260 KB), reset per
+ * message, so a drain does not allocate and return it for every job. */
+static z_stream deflater;
+static int gz_ready;
+
 /* spooldir_write_gz - write gzip-compressed data as folder/name */
-int spooldir_write_gz(
-        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len)
+int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
+        size_t len)
 {
-	z_stream z = {0};
 	uLong cap = compressBound((uLong)len) + 64;
 	unsigned char *out = malloc(cap);
 	int rc;
 
 	if (!out)
 		return -1;
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (!gz_ready) {
+		if (deflateInit2(&deflater, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(out);
+			errno = ENOMEM;
+			return -1;
+		}
+		gz_ready = 1;
+	} else if (deflateReset(&deflater) != Z_OK) {
 		free(out);
-		errno = ENOMEM;
+		errno = EIO;
 		return -1;
 	}
-	z.next_in = (unsigned char *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	rc = deflate(&z, Z_FINISH);
-	deflateEnd(&z);
+	deflater.next_in = (unsigned char *)(uintptr_t)data;
+	deflater.avail_in = (uInt)len;
+	deflater.next_out = out;
+	deflater.avail_out = (uInt)cap;
+	rc = deflate(&deflater, Z_FINISH);
 	if (rc != Z_STREAM_END) {
 		free(out);
 		errno = EIO;
 		return -1;
 	}
-	rc = spooldir_write(sd, f, name, (char *)out, z.total_out, 0);
+	rc = spooldir_write(sd, f, name, (char *)out, deflater.total_out, 0);
 	free(out);
 	return rc;
+}
+
+/* spooldir_gz_release - free the deflate state (at exit, for leak checkers) */
+void spooldir_gz_release(void)
+{
+	if (gz_ready)
+		deflateEnd(&deflater);
+	gz_ready = 0;
 }
 
 /* spooldir_read_gz - read and decompress folder/name */

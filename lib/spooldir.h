@@ -83,6 +83,8 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 /* spooldir_write_gz - the same, gzip-compressed with zlib */
 int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
 	size_t len);
+/* spooldir_gz_release - free the compressor kept between messages */
+void spooldir_gz_release(void);
 /* spooldir_read_gz - read and decompress folder/name; free() *buf */
 int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf,
 	size_t *len, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,69 @@ static void lookup_init(struct lookup *lk, const struct job *j, const struct con
 	lk->locales[lk->nlocales++][0] = '\0';
 }
 
+/*
+ * A small cache of template files (and of paths that do not exist), so a
+ * drain does not read ten files per message.  An entry is trusted for
+ * CACHE_SECONDS, then read again: an edited template is used within that
+ * time, without a restart.
+ */
+#define CACHE_SECONDS 2
+#define CACHE_MAX 256
+
+struct cached {
+	char *path;
+	char *text; /* NULL: the file does not exist */
+	time_t read_at;
+};
+
+static struct cached cache[CACHE_MAX];
+static size_t ncache;
+
+/* cache_read - tmplset_read_file through the cache; the text is a copy */
+static char *cache_read(const char *path, int *missing, char *err, size_t errlen)
+{
+	time_t now = time(NULL);
+	struct cached *c = NULL;
+	char *text;
+
+	for (size_t i = 0; i < ncache; i++)
+		if (!strcmp(cache[i].path, path)) {
+			c = &cache[i];
+			break;
+		}
+	if (c && now - c->read_at < CACHE_SECONDS && now >= c->read_at) {
+		*missing = c->text == NULL;
+		return c->text ? strdup(c->text) : NULL;
+	}
+	text = tmplset_read_file(path, missing, err, errlen);
+	if (!text && !*missing)
+		return NULL; /* an error is not cached: it is reported every time */
+	if (!c && ncache < CACHE_MAX) {
+		c = &cache[ncache];
+		if ((c->path = strdup(path)) != NULL)
+			ncache++;
+		else
+			c = NULL;
+	}
+	if (c) {
+		free(c->text); /* NULL for a new entry */
+		c->text = text ? strdup(text) : NULL;
+		c->read_at = now;
+	}
+	return text;
+}
+
+/* tmplset_cache_clear - forget every cached file (SIGHUP, tests) */
+void tmplset_cache_clear(void)
+{
+	for (size_t i = 0; i < ncache; i++) {
+		free(cache[i].path);
+		free(cache[i].text);
+		cache[i] = (struct cached){0};
+	}
+	ncache = 0;
+}
+
 /* find - the first existing DIR/SUB/[LOCALE/]FILE; NULL when there is none
  * (*none = 1, err lists the paths tried) or on a read error (err says which) */
 static char *find(struct lookup *lk, const char *sub, const char *file, char *path, size_t plen,
@@ -292,7 +356,7 @@ static char *find(struct lookup *lk, const char *sub, const char *file, char *pa
 			const char *loc = lk->locales[l];
 			snprintf(path, plen, "%s/%s/%s%s%s", lk->dirs[d], sub, loc, *loc ? "/" : "",
 			        file);
-			if ((text = tmplset_read_file(path, &missing, err, errlen)) != NULL)
+			if ((text = cache_read(path, &missing, err, errlen)) != NULL)
 				return text;
 			if (!missing)
 				return NULL;

@@ -51,6 +51,9 @@ json_t *tmplset_data(
  * names FILE:LINE:COL) */
 int tmplset_render(const struct job *j, const struct conf *c, const json_t *data,
         struct tmplset *out, char *err, size_t errlen);
+/* tmplset_cache_clear - forget the cached template files (they are also
+ * read again when more than 2 s old) */
+void tmplset_cache_clear(void);
 /* tmplset_free - release the texts */
 void tmplset_free(struct tmplset *t);
 

@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "spoold.h"
+#include "tmplset.h"
 
 #define FLUSH_EVERY 64 /* jobs moved between syncs while draining */
 
@@ -118,6 +119,7 @@ static void reload(struct daemon *d)
 	conf_free(&d->conf);
 	d->conf = c;
 	d->smtp = smtp_new(&d->conf.relay);
+	tmplset_cache_clear();
 	d->pause_until = 0; /* new credentials deserve a try now */
 	d->pause_minutes = 0;
 	d->pausing = 0;
@@ -341,6 +343,8 @@ int main(int argc, char **argv)
 		smtp_free(d.smtp);
 	queue_free(&d.q);
 	free(d.logs);
+	spooldir_gz_release();
+	tmplset_cache_clear();
 	spooldir_close(&d.sd);
 	log_info("stopped");
 	conf_free(&d.conf);
