@@ -4,6 +4,7 @@
  * The order of work: template data, templates, the calendar event, then
  * headers and parts.  The Date is the send time in the practice's zone.
  */
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "datefmt.h"
 #include "ics.h"
 #include "mime.h"
+#include "rfc2047.h"
 #include "msg.h"
 #include "timefmt.h"
 #include "tmplset.h"
@@ -91,4 +93,71 @@ done:
 	tmplset_free(&t);
 	json_decref(data);
 	return msg;
+}
+
+/* qp_line - append one body line quoted-printable, soft-broken under 76 */
+static void qp_line(FILE *fp, const char *p, size_t n)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		int last = i + 1 == n;
+		int plain = (c >= 33 && c <= 126 && c != '=') || (c == ' ' && !last);
+		size_t w = plain ? 1 : 3;
+		if (col + w > 75) {
+			fputs("=\r\n", fp);
+			col = 0;
+		}
+		if (plain)
+			fputc(c, fp);
+		else
+			fprintf(fp, "=%02X", c);
+		col += w;
+	}
+	fputs("\r\n", fp);
+}
+
+/* msg_plain - a short plain-text message */
+char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject,
+        const char *body, const char *extra, time_t now, size_t *len)
+{
+	char date[TIMEFMT_MAX], msgid[MSG_ID_MAX], name[96], *subj, *phrase = NULL, *out = NULL;
+	static unsigned seq;
+	FILE *fp = open_memstream(&out, len);
+
+	if (!fp)
+		return NULL;
+	snprintf(name, sizeof name, "note.%lld.%ld.%u", (long long)now, (long)getpid(), ++seq);
+	msg_message_id(name, rc->from, msgid, sizeof msgid);
+	if (rc->from_name && *rc->from_name)
+		phrase = rfc2047_phrase(rc->from_name, 6);
+	fprintf(fp, "From: %s%s<%s>\r\n", phrase ? phrase : "", phrase ? " " : "",
+	        rc->from ? rc->from : "");
+	fprintf(fp, "To: <%s>\r\n", to);
+	subj = rfc2047_text(subject, 9);
+	fprintf(fp, "Subject: %s\r\n", subj ? subj : "");
+	fprintf(fp, "Date: %s\r\n", rfc5322_date(now, date, sizeof date));
+	fprintf(fp, "Message-ID: %s\r\n", msgid);
+	fputs("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	      "Content-Transfer-Encoding: quoted-printable\r\nAuto-Submitted: auto-generated\r\n",
+	        fp);
+	if (extra)
+		fprintf(fp, "%s\r\n", extra);
+	fputs("\r\n", fp);
+	for (const char *p = body; *p;) {
+		size_t n = strcspn(p, "\n");
+		size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
+		qp_line(fp, p, m);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	free(subj);
+	free(phrase);
+	if (fclose(fp) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

@@ -30,4 +30,12 @@ int msg_wants_ics(const struct job *j, const struct conf *c);
 char *msg_build(const struct job *j, const struct conf *c, const char *name, const char *msgid,
         time_t now, size_t *len, char *err, size_t errlen);
 
+/* msg_plain - a short plain-text message from relay rc's sender to to
+ * (probes, tests, alerts): From, To, Subject (encoded when needed), Date,
+ * Message-ID, MIME-Version, text/plain UTF-8 quoted-printable,
+ * Auto-Submitted: auto-generated, plus extra (a header line without CRLF,
+ * or NULL).  The body's lines end in LF or CRLF. */
+char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject,
+        const char *body, const char *extra, time_t now, size_t *len);
+
 #endif

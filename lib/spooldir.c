@@ -53,7 +53,7 @@ int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, 
 {
 	memset(sd, 0, sizeof *sd);
 	sd->root = -1;
-	for (int f = 0; f <= F_IDS; f++)
+	for (int f = 0; f <= F_STATE; f++)
 		sd->fd[f] = -1;
 	if (create && mkdir(path, 0755) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create spool %s: %s", path, strerror(errno));
@@ -65,8 +65,8 @@ int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, 
 		return -1;
 	}
 	sd->path = strdup(path);
-	for (int f = 0; f <= F_IDS; f++) {
-		const char *name = f == F_IDS ? "ids" : folder_names[f];
+	for (int f = 0; f <= F_STATE; f++) {
+		const char *name = f == F_IDS ? "ids" : f == F_STATE ? "state" : folder_names[f];
 		int *fdp = &sd->fd[f];
 		if (create && mkdirat(sd->root, name, f == F_TMP || f == F_NEW ? 0770 : 0750) < 0 &&
 		        errno != EEXIST) {
@@ -75,7 +75,7 @@ int spooldir_open(struct spooldir *sd, const char *path, int create, char *err, 
 			goto fail;
 		}
 		*fdp = openat(sd->root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (*fdp < 0 && f == F_IDS && errno == ENOENT)
+		if (*fdp < 0 && f >= F_IDS && errno == ENOENT)
 			continue; /* made by spoold at its first start; readers do without */
 		if (*fdp < 0) {
 			snprintf(err, errlen, "cannot open %s/%s: %s%s", path, name,
@@ -95,7 +95,7 @@ void spooldir_close(struct spooldir *sd)
 {
 	if (sd->root >= 0)
 		spooldir_flush(sd);
-	for (int f = 0; f <= F_IDS; f++)
+	for (int f = 0; f <= F_STATE; f++)
 		if (sd->fd[f] >= 0)
 			close(sd->fd[f]);
 	if (sd->root >= 0)
@@ -104,7 +104,7 @@ void spooldir_close(struct spooldir *sd)
 	free(sd->path);
 	memset(sd, 0, sizeof *sd);
 	sd->root = -1;
-	for (int f = 0; f <= F_IDS; f++)
+	for (int f = 0; f <= F_STATE; f++)
 		sd->fd[f] = -1;
 }
 
@@ -214,7 +214,7 @@ int spooldir_flush(struct spooldir *sd)
 		close(sd->pending[i]);
 	}
 	sd->npending = 0;
-	for (int f = 0; f <= F_IDS; f++)
+	for (int f = 0; f <= F_STATE; f++)
 		if (sd->dirty[f]) {
 			if (!many && fsync(sd->fd[f]) < 0)
 				rc = -1;

@@ -19,7 +19,8 @@
  * spooldir_flush; callers must flush before reporting the new state.
  *
  * Besides the folders the root holds ids/ (idempotency markers, one per
- * job id, see spooldir_dedupe) and state files of later modules.
+ * job id, see spooldir_dedupe) and state/ (the account's state and the
+ * pacing windows: small files written with spooldir_write(F_STATE, ...)).
  */
 #ifndef SPOOLD_SPOOLDIR_H
 #define SPOOLD_SPOOLDIR_H
@@ -39,7 +40,8 @@ enum folder {
 	F_CORRUPT,
 	F_COUNT
 };
-#define F_IDS F_COUNT /* ids/: not a job folder, but read and written like one */
+#define F_IDS F_COUNT         /* ids/: not a job folder, but read and written like one */
+#define F_STATE (F_COUNT + 1) /* state/: account state, pacing windows, incidents */
 
 #define SPOOLDIR_NAME_MAX 200
 #define SPOOLDIR_REASON_SUFFIX ".reason.txt"
@@ -48,9 +50,9 @@ enum folder {
 struct spooldir {
 	char *path;
 	int root;
-	int fd[F_COUNT + 1];    /* fd[F_IDS] is ids/ */
+	int fd[F_COUNT + 2];    /* fd[F_IDS] is ids/, fd[F_STATE] state/ */
 	int batch;              /* collect syncs until spooldir_flush */
-	int dirty[F_COUNT + 1]; /* folders whose directory needs an fsync */
+	int dirty[F_COUNT + 2]; /* folders whose directory needs an fsync */
 	int *pending;       /* file descriptors waiting for fdatasync */
 	size_t npending, cpending;
 };

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "expiry.h"
 #include "job.h"
 #include "log.h"
@@ -57,6 +58,7 @@ static void queue_log(struct daemon *d, const char *fmt, ...)
 /* deliver_flush - durable first, then the log lines */
 void deliver_flush(struct daemon *d)
 {
+	relay_flush(d);
 	if (spooldir_flush(&d->sd) < 0)
 		log_warn("spool %s: sync failed", d->sd.path);
 	for (size_t i = 0; i < d->nlogs; i++) {
@@ -65,6 +67,41 @@ void deliver_flush(struct daemon *d)
 	}
 	d->nlogs = 0;
 	d->unflushed = 0;
+	if (d->nfailed) {
+		char reason[700];
+		if (d->nfailed > 1)
+			snprintf(reason, sizeof reason, "%u jobs could not be sent; the first: %s",
+				d->nfailed, d->failed_reason);
+		else
+			snprintf(reason, sizeof reason, "%s", d->failed_reason);
+		struct alert a = {d->failed_event, d->failed_event + 4, reason,
+			"Look at `spool list --failed` (and --hold): each job has a reason and what "
+			"to do; phone the patients whose appointments are close.",
+			d->failed_names ? d->failed_names : "", ""};
+		alert_raise(&d->conf, &a);
+		free(d->failed_names);
+		d->failed_names = NULL;
+		d->nfailed = 0;
+	}
+}
+
+/* deliver_job_alert - collect a failed job for one alert per flush */
+void deliver_job_alert(struct daemon *d, const char *event, const char *name,
+	const char *reason)
+{
+	size_t have = d->failed_names ? strlen(d->failed_names) : 0;
+
+	if (!d->nfailed++) {
+		snprintf(d->failed_reason, sizeof d->failed_reason, "%s", reason);
+		snprintf(d->failed_event, sizeof d->failed_event, "%s", event);
+	}
+	if (d->nfailed > 20)
+		return; /* the alert names the first twenty */
+	char *n = realloc(d->failed_names, have + strlen(name) + 2);
+	if (!n)
+		return;
+	d->failed_names = n;
+	snprintf(n + have, strlen(name) + 2, "%s%s", have ? " " : "", name);
 }
 
 /* quote - a reply text made safe for one key="value" log field */
@@ -217,34 +254,47 @@ static int settle_sent(struct daemon *d, struct job *j, const char *name, const 
 	return 0;
 }
 
-/* pause_account - an account problem: stop sending for a while, alert once */
-static void pause_account(struct daemon *d, enum category c, const struct smtp_reply *r,
-	time_t now)
+/* settle_hold - the outcome is unknown: hold/ with the reason, never resent blindly */
+static void settle_hold(struct daemon *d, struct job *j, const char *name, const char *reply)
 {
-	char text[1024];
+	const char *what = "The connection broke just as the e-mail was handed over, so it may "
+	                   "or may not have been delivered.  It is on hold so that the patient "
+	                   "does not get it twice.";
+	char action[SPOOLDIR_NAME_MAX + 160], *data, *text;
 
-	d->pause_minutes = d->pause_minutes ? d->pause_minutes * 2 : 5;
-	if (d->pause_minutes > 60)
-		d->pause_minutes = 60;
-	d->pause_until = now + (time_t)d->pause_minutes * 60;
-	if (d->smtp)
-		smtp_close(d->smtp);
-	if (d->pausing)
+	snprintf(action, sizeof action,
+	        "If the patient did not get it, send it again with: spool release %s  "
+	        "(or remove it with: spool delete %s)",
+	        name, name);
+	job_spool_set_str(j, "reason", what);
+	job_spool_set_time(j, "next_attempt", 0);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_HOLD, name, data, strlen(data), 0) < 0) {
+		log_warn("%s: cannot move to hold/", name);
+		free(data);
 		return;
-	d->pausing = 1;
-	quote(r->text, text, sizeof text);
-	log_alert("sending stopped: category=%s relay=%s stage=%s code=%d text=\"%s\": %s "
-		  "Retrying in %d minutes; no job fails meanwhile.",
-		reply_category_name(c), smtp_relay_name(d->smtp), smtp_stage_name(r->stage),
-		r->code, text, reply_explain(c), d->pause_minutes);
+	}
+	free(data);
+	text = reason_failed(j, name, what, action, reply);
+	write_reason(d, F_HOLD, name, text);
+	free(text);
+	deliver_job_alert(d, "job-held", name, what);
 }
 
-/* attempt - one SMTP transaction for a parsed, due job */
-static void attempt(struct daemon *d, struct job *j, const char *name, time_t expires,
-	time_t now)
+/* put_back - the account stopped: the job waits again, not charged an attempt */
+static void put_back(struct daemon *d, struct job *j, const char *name, time_t expires)
 {
-	struct smtp_reply r = {0};
-	char msgid[MSG_ID_MAX], text[1024];
+	settle_defer(d, j, name, time(NULL), expires);
+}
+
+/* attempt - one SMTP transaction for a parsed, due job on relay r */
+static void attempt(struct daemon *d, struct job *j, const char *name, time_t expires,
+	time_t now, int r)
+{
+	struct relay *rl = &d->relay[r];
+	struct smtp_reply rep = {0};
+	struct verdict v;
+	char msgid[MSG_ID_MAX], text[1024], merr[MSG_ERR_MAX];
 	const char *mid = job_spool_str(j, "message_id");
 	size_t len;
 	char *msg;
@@ -254,7 +304,6 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 		job_spool_set_str(j, "message_id", msgid);
 		mid = job_spool_str(j, "message_id");
 	}
-	char merr[MSG_ERR_MAX];
 	msg = msg_build(j, &d->conf, name, mid, now, &len, merr, sizeof merr);
 	if (!msg) {
 		char what[MSG_ERR_MAX + 64], act[SPOOLDIR_NAME_MAX + 96];
@@ -265,47 +314,66 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 		quote(what, text, sizeof text);
 		queue_log(d, "job=%s to=%s status=failed category=message text=\"%s\"", name,
 			j->to_email, text);
+		deliver_job_alert(d, "job-failed", name, what);
 		return;
 	}
-	int ok = smtp_send(d->smtp, d->conf.relay.from, j->to_email, msg, len, &r) == 0;
+	if (smtp_is_open(rl->smtp) && pace_reconnect_due(&rl->pace))
+		smtp_close(rl->smtp);
+	int was_open = smtp_is_open(rl->smtp);
+	int ok = smtp_send(rl->smtp, rl->rc->from, j->to_email, msg, len, &rep) == 0;
 	time_t done = time(NULL);
-	enum category c = ok ? CAT_SENT : reply_classify(&r);
-	struct job_attempt a = {done, smtp_relay_name(d->smtp), smtp_stage_name(r.stage), r.code,
-		r.text, reply_category_name(c)};
-
-	d->last_send = done;
-	job_add_attempt(j, &a);
-	quote(r.text, text, sizeof text);
+	if (!was_open && smtp_is_open(rl->smtp))
+		pace_connection_opened(&rl->pace);
+	if (ok) {
+		v = (struct verdict){.cat = CAT_SENT, .rule = "sent"};
+	} else
+		reply_judge_local(&rep, done, &v);
+	rl->last_send = done;
+	quote(rep.text, text, sizeof text);
 	time_t seen = job_spool_time(j, "first_seen");
-	queue_log(d, "job=%s to=%s relay=%s stage=%s code=%d category=%s delay=%lds attempts=%zu "
-		     "msgid=%s text=\"%s\"",
-		name, j->to_email, a.relay, a.stage, r.code, a.category,
+	int stops = !ok && reply_stops_account(v.cat);
+	struct job_attempt a = {done, smtp_relay_name(rl->smtp), smtp_stage_name(rep.stage),
+		rep.code, rep.text, reply_category_name(v.cat)};
+	job_add_attempt(j, &a);
+	if (stops) {
+		/* The account's problem, not the job's: recorded, not charged. */
+		json_t *arr = json_object_get(job_spool(j), "attempts");
+		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "charged",
+			json_false());
+	}
+	queue_log(d, "job=%s to=%s relay=%s stage=%s code=%d category=%s rule=%s delay=%lds "
+		     "attempts=%zu msgid=%s text=\"%s\"",
+		name, j->to_email, smtp_relay_name(rl->smtp), smtp_stage_name(rep.stage), rep.code,
+		reply_category_name(v.cat), v.rule ? v.rule : "-",
 		(long)(done - (seen ? seen : done)), job_attempts(j), mid, text);
+	relay_note(d, r, ok, &rep, &v, j->to_email);
 	if (ok) {
 		job_spool_set_time(j, "sent", done);
 		job_spool_set_time(j, "next_attempt", 0);
+		if (r != RELAY_PRIMARY)
+			job_spool_set_str(j, "relay", rl->name);
 		settle_sent(d, j, name, msg, len);
-		d->pause_minutes = 0;
-		d->pausing = 0;
-	} else if (reply_job_fails(c)) {
-		settle_fail(d, j, name, reply_explain(c),
-			c == CAT_RECIPIENT_INVALID
-				? "Correct the patient's e-mail address in your scheduling software, "
-				  "or phone the patient."
-				: "Phone the patient.  If several messages fail this way, ask your IT "
-				  "contact to look at the account.",
-			r.text);
-	} else if (reply_stops_account(c)) {
-		pause_account(d, c, &r, done);
-		settle_defer(d, j, name, d->pause_until, expires);
+	} else if (stops) {
+		put_back(d, j, name, expires); /* no attempt charged; the account waits */
+	} else if (v.cat == CAT_UNKNOWN_OUTCOME) {
+		settle_hold(d, j, name, rep.text);
+	} else if (reply_job_fails(v.cat)) {
+		settle_fail(d, j, name, v.explanation ? v.explanation : reply_explain(v.cat),
+			v.action ? v.action : "Phone the patient.", rep.text);
+		deliver_job_alert(d, "job-failed", name,
+			v.explanation ? v.explanation : reply_explain(v.cat));
 	} else {
 		time_t next = job_backoff(done, job_attempts(j), d->conf.retry_max_minutes);
+		if (v.retry_at > next)
+			next = v.retry_at;
 		if (next >= expires) {
 			char what[1400];
 			snprintf(what, sizeof what,
 				"It could not be sent before it expired; the last try said: %s",
-				reply_explain(c));
-			settle_fail(d, j, name, what, "Phone the patient.", r.text);
+				v.explanation ? v.explanation : reply_explain(v.cat));
+			job_spool_set_str(j, "category", "expired");
+			settle_fail(d, j, name, what, "Phone the patient.", rep.text);
+			deliver_job_alert(d, "job-expired", name, what);
 		} else
 			settle_defer(d, j, name, next, expires);
 	}
@@ -313,9 +381,9 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 }
 
 /* process - everything between the claim and the attempt */
-static void process(struct daemon *d, struct job *j, const char *name, time_t now)
+static void process(struct daemon *d, struct job *j, const char *name, time_t now, int r)
 {
-	char other[SPOOLDIR_NAME_MAX + 2], what[512];
+	char other[SPOOLDIR_NAME_MAX + 2], what[1024];
 	time_t seen = job_spool_time(j, "first_seen"), expires;
 
 	if (!seen) {
@@ -327,11 +395,14 @@ static void process(struct daemon *d, struct job *j, const char *name, time_t no
 		job_spool_set_time(j, "expires", expires);
 	if (now >= expires) {
 		char when[TIMEFMT_MAX];
-		snprintf(what, sizeof what, "It expired (%s) before it could be sent.",
-			rfc3339_format(expires, when, sizeof when));
+		const char *blocked = relay_blocked_reason(d);
+		snprintf(what, sizeof what, "It expired (%s) before it could be sent%s%s",
+			rfc3339_format(expires, when, sizeof when),
+			blocked ? ", because sending was stopped: " : ".", blocked ? blocked : "");
 		job_spool_set_str(j, "category", "expired");
 		settle_fail(d, j, name, what, "Phone the patient.", NULL);
 		queue_log(d, "job=%s to=%s status=failed category=expired", name, j->to_email);
+		deliver_job_alert(d, "job-expired", name, what);
 		return;
 	}
 	if (j->not_before > now) {
@@ -349,15 +420,15 @@ static void process(struct daemon *d, struct job *j, const char *name, time_t no
 		free(data);
 		return;
 	}
-	if (d->pause_until > now) {
-		settle_defer(d, j, name, d->pause_until, expires);
+	if (r < 0) {
+		put_back(d, j, name, expires); /* no relay may send: it waits, unexpired */
 		return;
 	}
-	attempt(d, j, name, expires, now);
+	attempt(d, j, name, expires, now, r);
 }
 
 /* deliver_run - claim one ready job and take it to its next folder */
-void deliver_run(struct daemon *d, struct qjob *qj)
+void deliver_run(struct daemon *d, struct qjob *qj, int r)
 {
 	char err[512], *buf;
 	struct job j = {0};
@@ -410,7 +481,7 @@ void deliver_run(struct daemon *d, struct qjob *qj)
 		if (job_parse(&j, buf, len, err, sizeof err) < 0)
 			file_corrupt(d, F_ACTIVE, name, err);
 		else
-			process(d, &j, name, now);
+			process(d, &j, name, now, r);
 		job_free(&j);
 		free(buf);
 	}

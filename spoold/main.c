@@ -36,7 +36,7 @@
 
 #define FLUSH_EVERY 64 /* jobs moved between syncs while draining */
 
-static int sigfd = -1, infd = -1;
+static int sigfd = -1, infd = -1, state_wd = -1;
 static int want_stop, want_reload, quit_when_idle;
 static const char *conf_file;
 
@@ -95,6 +95,8 @@ static int check_relay(const struct conf *c)
 	return 0;
 }
 
+static void apply_timezone(const struct conf *c);
+
 /* reload - SIGHUP: read the configuration again; keep the old one on error */
 static void reload(struct daemon *d)
 {
@@ -112,17 +114,12 @@ static void reload(struct daemon *d)
 	if (strcmp(c.spool_dir, d->conf.spool_dir))
 		log_warnx("reload: spool_dir changes only at restart; still using %s",
 			d->conf.spool_dir);
-	if (d->smtp) {
-		smtp_free(d->smtp);
-		d->smtp = NULL;
-	}
-	conf_free(&d->conf);
+	struct conf old = d->conf;
 	d->conf = c;
-	d->smtp = smtp_new(&d->conf.relay);
+	relay_reload(d, &old);
+	conf_free(&old);
+	apply_timezone(&d->conf);
 	tmplset_cache_clear();
-	d->pause_until = 0; /* new credentials deserve a try now */
-	d->pause_minutes = 0;
-	d->pausing = 0;
 	log_info("configuration reloaded from %s", d->conf.path);
 }
 
@@ -172,7 +169,10 @@ static int read_inotify(struct daemon *d)
 			struct stat st;
 			if (ev->mask & IN_Q_OVERFLOW)
 				overflow = 1;
-			else if (ev->len && ev->name[0] != '.' &&
+			else if (ev->wd == state_wd) {
+				if (ev->len && !strncmp(ev->name, "account-", 8))
+					relay_state_changed(d);
+			} else if (ev->len && ev->name[0] != '.' &&
 				fstatat(d->sd.fd[F_NEW], ev->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				deliver_consider(d, F_NEW, ev->name, &st, time(NULL));
 			p += sizeof *ev + ev->len;
@@ -192,20 +192,29 @@ static void housekeeping(struct daemon *d, time_t now, time_t *next)
 	*next = now + 3600;
 }
 
-/* wait_ms - how long the loop may sleep */
-static int wait_ms(struct daemon *d, time_t now, time_t next_house)
+/* wait_ms - how long the loop may sleep, given when it must wake (ms) */
+static int wait_ms(int64_t now_ms, int64_t wake_ms)
 {
-	time_t wake = next_house, due = queue_next_due(&d->q);
-
-	if (due && due < wake)
-		wake = due;
-	if (d->pause_until > now && d->pause_until < wake)
-		wake = d->pause_until;
-	if (d->smtp && smtp_is_open(d->smtp) && d->last_send + d->conf.relay.idle < wake)
-		wake = d->last_send + d->conf.relay.idle;
-	if (wake <= now)
+	if (wake_ms <= now_ms)
 		return 0;
-	return wake - now > 3600 ? 3600 * 1000 : (int)(wake - now) * 1000;
+	return wake_ms - now_ms > 3600000 ? 3600000 : (int)(wake_ms - now_ms);
+}
+
+/* earliest - the sooner of two wake times (0: none) */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* apply_timezone - the practice's zone for Date headers and quiet hours */
+static void apply_timezone(const struct conf *c)
+{
+	if (c->timezone && setenv("TZ", c->timezone, 1) == 0)
+		tzset();
 }
 
 /* setup_events - signalfd and inotify */
@@ -231,6 +240,11 @@ static void setup_events(struct daemon *d)
 		log_warn("inotify_add_watch %s", path);
 		exit(EX_OSERR);
 	}
+	/* spool resume writes state/account-*: notice it at once. */
+	snprintf(path, sizeof path, "%s/state", d->sd.path);
+	state_wd = inotify_add_watch(infd, path, IN_MOVED_TO | IN_CLOSE_WRITE);
+	if (state_wd < 0)
+		log_warn("inotify_add_watch %s (spool resume is noticed at the next start)", path);
 }
 
 /* run - the event loop */
@@ -248,28 +262,37 @@ static void run(struct daemon *d)
 		}
 		if (read_inotify(d))
 			rescan(d);
-		time_t now = time(NULL);
+		int64_t now_ms = pace_now_ms(), relay_wake = 0;
+		time_t now = (time_t)(now_ms / 1000);
 		queue_promote(&d->q, now);
-		if (d->pause_until <= now) {
+		int r = relay_pick(d, now_ms, &relay_wake);
+		if (r >= 0 && relay_probe(d, r))
+			continue;
+		struct qjob *top = queue_peek(&d->q);
+		/* With no relay able to send, only jobs that expire are taken. */
+		if (top && (r >= 0 || top->expires <= now)) {
 			struct qjob *qj = queue_pop(&d->q);
-			if (qj) {
-				deliver_run(d, qj);
-				free(qj);
-				if (d->unflushed >= FLUSH_EVERY)
-					deliver_flush(d);
-				continue;
-			}
+			deliver_run(d, qj, r);
+			free(qj);
+			if (d->unflushed >= FLUSH_EVERY)
+				deliver_flush(d);
+			continue;
 		}
 		deliver_flush(d);
 		housekeeping(d, now, &next_house);
-		if (d->smtp && smtp_is_open(d->smtp) && now >= d->last_send + d->conf.relay.idle)
-			smtp_close(d->smtp);
-		int ms = wait_ms(d, now, next_house);
-		if (quit_when_idle && (d->pause_until > now || !queue_next_due(&d->q) ||
-					      queue_next_due(&d->q) > now))
+		int64_t wake = (int64_t)next_house * 1000;
+		wake = earliest(wake, (int64_t)queue_next_due(&d->q) * 1000);
+		wake = earliest(wake, (int64_t)relay_idle(d, now) * 1000);
+		if (top) {
+			wake = earliest(wake, relay_wake);
+			wake = earliest(wake, (int64_t)top->expires * 1000);
+		}
+		/* -q: stop once nothing can be done now and nothing is merely paced. */
+		if (quit_when_idle && (!top || !relay_wake) &&
+			(!queue_next_due(&d->q) || queue_next_due(&d->q) > now))
 			break;
 		struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {infd, POLLIN, 0}};
-		if (poll(pfd, 2, ms) < 0 && errno != EINTR) {
+		if (poll(pfd, 2, wait_ms(now_ms, wake)) < 0 && errno != EINTR) {
 			log_warn("poll");
 			break;
 		}
@@ -334,13 +357,13 @@ int main(int argc, char **argv)
 			rec.corrupt);
 	spooldir_batch(&d.sd, 1);
 	queue_init(&d.q);
-	d.smtp = smtp_new(&d.conf.relay);
+	apply_timezone(&d.conf);
+	relay_setup(&d);
 	log_info("started: spool=%s relay=%s:%d tls=%s", d.conf.spool_dir, d.conf.relay.host,
 		d.conf.relay.port, conf_tls_name(d.conf.relay.tls));
 	rescan(&d);
 	run(&d);
-	if (d.smtp)
-		smtp_free(d.smtp);
+	relay_teardown(&d);
 	queue_free(&d.q);
 	free(d.logs);
 	spooldir_gz_release();

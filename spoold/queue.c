@@ -131,6 +131,12 @@ struct qjob *queue_pop(struct queue *q)
 	return heap_pop(&q->ready);
 }
 
+/* queue_peek - the most urgent ready job, left in place */
+struct qjob *queue_peek(const struct queue *q)
+{
+	return q->ready.n ? q->ready.v[0] : NULL;
+}
+
 /* queue_next_due - when the next later job becomes due */
 time_t queue_next_due(const struct queue *q)
 {

@@ -40,6 +40,8 @@ int queue_add(struct queue *q, const char *name, enum folder from, time_t due, t
 	time_t now);
 /* queue_promote - move every job due by now from later to ready */
 void queue_promote(struct queue *q, time_t now);
+/* queue_peek - the ready job queue_pop would return, or NULL (still queued) */
+struct qjob *queue_peek(const struct queue *q);
 /* queue_pop - the ready job with the earliest expiry, or NULL; free() it */
 struct qjob *queue_pop(struct queue *q);
 /* queue_next_due - the earliest due time of a later job, or 0 */

@@ -3,40 +3,92 @@
  *
  * main.c: arguments, privileges, signals, inotify, the loop.
  * deliver.c: one job from claim to its next folder.
+ * relay.c: the relays (primary, fallback): which may send now, their
+ *          account state and pacing, what a verdict does to them, alerts.
  * queue.c: the in-memory index of waiting jobs.
  */
 #ifndef SPOOLD_SPOOLD_H
 #define SPOOLD_SPOOLD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "account.h"
 #include "conf.h"
+#include "pace.h"
 #include "queue.h"
+#include "reply.h"
 #include "smtp.h"
 #include "spooldir.h"
+
+#define RELAY_PRIMARY 0
+#define RELAY_FALLBACK 1
+
+/* One relay: its configuration, account state, pacing and connection. */
+struct relay {
+	const char *name;       /* "relay" or "fallback": state file names */
+	struct relay_conf *rc;  /* in d->conf */
+	struct account acct;
+	struct pace pace;
+	struct smtp *smtp;
+	time_t last_send;       /* when the connection was last used */
+	int pace_dirty;         /* pacing history to save at the next flush */
+};
 
 struct daemon {
 	struct conf conf;
 	struct spooldir sd;
 	struct queue q;
-	struct smtp *smtp;
-	time_t last_send;   /* when the connection was last used */
-	time_t pause_until; /* sending stopped until then (account problem) */
-	int pause_minutes;  /* the current pause; doubles while problems repeat */
-	int pausing;        /* an incident is open (alert once) */
+	struct relay relay[2];
+	int nrelay;         /* 1, or 2 with a [fallback] */
 	char **logs;        /* delivery lines waiting for spooldir_flush */
 	size_t nlogs, clogs;
 	unsigned unflushed; /* jobs moved since the last flush */
+	char *failed_names; /* jobs failed since the last alert (space-separated) */
+	char failed_reason[512];
+	char failed_event[32];
+	unsigned nfailed;
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */
 void deliver_consider(struct daemon *d, enum folder f, const char *name, const struct stat *st,
 	time_t now);
-/* deliver_run - take one ready job through an attempt to its next folder */
-void deliver_run(struct daemon *d, struct qjob *qj);
+/* deliver_run - take one ready job through an attempt on relay r (or, with
+ * r < 0, only fail it when it has expired) to its next folder */
+void deliver_run(struct daemon *d, struct qjob *qj, int r);
 /* deliver_flush - make the moves durable, then write their log lines */
 void deliver_flush(struct daemon *d);
+/* deliver_job_alert - note a job that failed, expired or was held, for
+ * the next coalesced alert */
+void deliver_job_alert(struct daemon *d, const char *event, const char *name,
+	const char *reason);
+
+/* relay_setup - relays from the configuration; accounts and pacing loaded */
+void relay_setup(struct daemon *d);
+/* relay_reload - after SIGHUP: new settings, state kept */
+void relay_reload(struct daemon *d, struct conf *old);
+/* relay_teardown - close connections, save state, free */
+void relay_teardown(struct daemon *d);
+/* relay_pick - the relay that may send now, or -1; *wake_ms is then when
+ * one may (0: not before something changes, e.g. spool resume) */
+int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms);
+/* relay_note - a finished attempt on relay r: pacing, account state,
+ * alerts; ok when accepted */
+void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
+	const struct verdict *v, const char *rcpt);
+/* relay_blocked_reason - a sentence when sending is stopped, else NULL */
+const char *relay_blocked_reason(struct daemon *d);
+/* relay_state_changed - state/ changed on disk (spool resume): reload */
+void relay_state_changed(struct daemon *d);
+/* relay_probe - send the probe message when an account is probing and
+ * probe_to is configured; 1 when it did something */
+int relay_probe(struct daemon *d, int r);
+/* relay_flush - save pacing histories that changed */
+void relay_flush(struct daemon *d);
+/* relay_idle - close connections idle for longer than relay.idle; the
+ * earliest time one will be closed */
+time_t relay_idle(struct daemon *d, time_t now);
 
 #endif

@@ -173,35 +173,39 @@ class TestDelivery(E2ETestCase):
             self.wait_sent(d, name, timeout=max(0.5, t0 + timeout + 5 - time.monotonic()))
         elapsed = time.monotonic() - t0
         self.assertLess(elapsed, timeout + 5)
-        m = d.wait_log(rf"job={re.escape(stall)} .*category=(unknown-outcome|transient)",
+        m = d.wait_log(rf"job={re.escape(stall)} .*category=unknown-outcome",
                        timeout=timeout + 5)
-        self.wait_in("deferred", stall)
-        self.assertEqual(self.where(stall), ["deferred"], self.context())
-        att = self.attempts("deferred", stall)
-        self.assertIn(att[-1]["category"], ("unknown-outcome", "transient"))
+        # After the final dot the server may have it: held, not resent blindly.
+        self.wait_in("hold", stall)
+        self.assertEqual(self.where(stall), ["hold"], self.context())
+        att = self.attempts("hold", stall)
+        self.assertEqual(att[-1]["category"], "unknown-outcome")
         self.assertRegex(att[-1]["text"], r"timed out", m.group(0))
         for name in others:
             self.check_sent(srv, name, self.read_job("sent", name)["id"])
 
     def test_drop_after_final_dot_is_unknown_outcome(self):
-        """7. The connection drops after the final dot: unknown-outcome, deferred."""
+        """7. The connection drops after the final dot: unknown-outcome; the job is
+        held with its reason, never resent blindly (the server may have it)."""
         srv = self.start_server(tls="starttls", auth=True, script=[
             {"stage": "data-end", "action": "drop"}])
         d = self.start_spoold(self.write_conf(srv))
         name = self.submit(make_job("appt-7-drop"))
         d.wait_log(rf"job={re.escape(name)} .*stage=data-end .*category=unknown-outcome")
-        self.wait_in("deferred", name)
-        self.assertEqual(self.where(name), ["deferred"], self.context())
-        job = self.read_job("deferred", name)
+        self.wait_in("hold", name)
+        self.assertEqual(self.where(name), ["hold"], self.context())
+        job = self.read_job("hold", name)
         att = job["spool"]["attempts"]
         self.assertEqual(len(att), 1)
         self.assertEqual(att[0]["category"], "unknown-outcome")
         self.assertEqual(att[0]["stage"], "data-end")
+        reason = self.read_text("hold", name + ".reason.txt")
+        self.assertIn("may or may not have been delivered", reason)
+        self.assertIn(f"spool release {name}", reason)
         # The server did get it (and logged the drop): a resend would duplicate.
         recs = srv.by_msgid(job["spool"]["message_id"])
         self.assertEqual(len(recs), 1)
         self.assertTrue(recs[0].get("dropped"))
-        self.assertGreater(os.stat(self.path("deferred", name)).st_mtime, time.time())
 
 
 if __name__ == "__main__":
