@@ -251,7 +251,11 @@ class Daemon:
 class SmtpServer:
     """tests/smtpserver.py in its own directory (mbox, ready file, stderr)."""
 
-    def __init__(self, root, tls=None, cert="server", auth=False, script=None, verbose=True):
+    def __init__(self, root, tls=None, cert="server", auth=False, script=None, verbose=True,
+                 provider=None, stats=False):
+        """provider: a provider simulation (a dict, written to DIR/provider.json,
+        or a path) for --provider; stats: True to have the server keep
+        DIR/stats.json (--stats).  See tests/smtpserver.py."""
         self.dir = os.path.join(root, f"smtp-{next(_counter)}")
         self.mbox = os.path.join(self.dir, "mbox")
         os.makedirs(self.mbox)
@@ -273,6 +277,17 @@ class SmtpServer:
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(script, f)
             argv += ["--script", path]
+        self.provider_file = None
+        if provider is not None:
+            self.provider_file = provider if isinstance(provider, str) else \
+                os.path.join(self.dir, "provider.json")
+            if not isinstance(provider, str):
+                with open(self.provider_file, "w", encoding="utf-8") as f:
+                    json.dump(provider, f)
+            argv += ["--provider", self.provider_file]
+        self.stats_file = os.path.join(self.dir, "stats.json") if stats else None
+        if stats:
+            argv += ["--stats", self.stats_file]
         if verbose:
             argv.append("--verbose")
         with Inotify([self.dir]) as ino:
