@@ -1,10 +1,10 @@
 /*
  * cli - helpers shared by the verbs of the spool program; see cli.h.
  *
- * Owns the order of start-up (configuration, then, when started as root,
- * the configured user, then the spool), the wording of errors, and every
- * conversion of job data to text for a terminal: nothing from a job
- * reaches the terminal without cli_safe.
+ * Owns the order of start-up (configuration, with the passwords for spool
+ * test; then, when root, the configured user; then the spool), the wording
+ * of errors, and every conversion of job data to text for a terminal:
+ * nothing from a job reaches the terminal without cli_safe.
  */
 #include <errno.h>
 #include <grp.h>
@@ -99,7 +99,34 @@ static int drop_privileges(struct cli *c)
 	return EX_OK;
 }
 
-/* cli_open - configuration, privileges, spool */
+/* load_secrets - the configuration again, with the passwords; a password
+ * file the caller may not read is named with the way out */
+static int load_secrets(struct cli *c)
+{
+	const struct relay_conf *r[] = {&c->conf.relay, &c->conf.fallback, &c->conf.alert_relay};
+	char err[CLI_ERR_MAX];
+	struct conf s;
+
+	if (conf_load(&s, c->conf.path, err, sizeof err) == 0) {
+		conf_free(&c->conf);
+		c->conf = s;
+		return EX_OK;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (r[i]->password_file && access(r[i]->password_file, R_OK) < 0 &&
+		        errno == EACCES) {
+			cli_err(c,
+			        "spool %s needs to read the account's password (%s.password_file "
+			        "%s: %s): run it as root or as the spoold user (%s)",
+			        c->verb, r[i]->section, r[i]->password_file, strerror(EACCES),
+			        c->conf.user ? c->conf.user : "spoold");
+			return EX_CONFIG;
+		}
+	cli_err(c, "%s", err);
+	return EX_CONFIG;
+}
+
+/* cli_open - configuration (and secrets), privileges, spool (unless CLI_NOSPOOL) */
 int cli_open(struct cli *c)
 {
 	char err[CLI_ERR_MAX];
@@ -111,10 +138,14 @@ int cli_open(struct cli *c)
 		return EX_CONFIG;
 	}
 	c->conf_loaded = 1;
+	if ((c->flags & CLI_SECRETS) && (rc = load_secrets(c)) != EX_OK)
+		return rc;
 	if ((rc = drop_privileges(c)) != EX_OK)
 		return rc;
 	if (c->conf.timezone && setenv("TZ", c->conf.timezone, 1) == 0)
 		tzset();
+	if (c->flags & CLI_NOSPOOL)
+		return EX_OK;
 	if (spooldir_open(&c->sd, c->conf.spool_dir, 0, err, sizeof err) < 0) {
 		int e = errno;
 		cli_err(c, "%s", err);

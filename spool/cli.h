@@ -25,9 +25,13 @@
 #define CLI_ERR_MAX 512
 #define CLI_TIME_MAX 80
 
+#define CLI_SECRETS 1u /* cli_open reads the passwords too (spool test) */
+#define CLI_NOSPOOL 2u /* cli_open stops before the spool */
+
 struct cli {
 	const char *verb;     /* "list", ... */
 	const char *conf_opt; /* -c FILE, or NULL */
+	unsigned flags;       /* CLI_SECRETS, CLI_NOSPOOL: set by the verb before cli_open */
 	struct conf conf;
 	struct spooldir sd;
 	int conf_loaded, sd_open;
@@ -50,8 +54,10 @@ int cmd_retry(struct cli *c, int argc, char **argv);
 int cmd_hold(struct cli *c, int argc, char **argv);
 int cmd_release(struct cli *c, int argc, char **argv);
 int cmd_delete(struct cli *c, int argc, char **argv);
+int cmd_resume(struct cli *c, int argc, char **argv);
+int cmd_test(struct cli *c, int argc, char **argv);
 extern const char help_submit[], help_list[], help_status[], help_show[], help_retry[], help_hold[],
-        help_release[], help_delete[];
+        help_release[], help_delete[], help_resume[], help_test[];
 
 /* cli_err - "spool VERB: message" on stderr */
 void cli_err(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -62,7 +68,10 @@ int cli_help(const char *text);
 /* cli_badopt - the usage error for what getopt_long returned ('?' or ':') */
 int cli_badopt(const struct cli *c, int ch, char **argv);
 
-/* cli_open - load the configuration and open the spool; EX_OK or an exit code */
+/* cli_open - load the configuration (with the passwords when c->flags has
+ * CLI_SECRETS: a password file the caller may not read is explained), drop
+ * privileges when root, and open the spool (unless CLI_NOSPOOL); EX_OK or
+ * an exit code (EX_CONFIG for a bad or unreadable configuration) */
 int cli_open(struct cli *c);
 /* cli_close - close the spool, free the configuration */
 void cli_close(struct cli *c);

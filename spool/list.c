@@ -1,23 +1,21 @@
 /*
- * list - spool list and spool status: what is in the spool.
+ * list - spool list: the jobs in the spool.
  *
  * list prints one row per job of the chosen folders (by default the
  * waiting ones: new, active, deferred, hold), in folder order and then by
  * name (Maildir names sort by arrival), as an aligned table or, with
- * --json, an array of objects with stable keys.  status counts every
- * folder and names the oldest waiting job and the next attempt.  Both
- * read the spool through spooldir_each/spooldir_read only; a job that does
- * not parse is shown as unreadable with the reason, never skipped.
+ * --json, an array of objects with stable keys.  It reads the spool
+ * through spooldir_each/spooldir_read only; a job that does not parse is
+ * shown as unreadable with the reason, never skipped.  (spool status, the
+ * counts and the account's state, is in status.c.)
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
-#include "timefmt.h"
 
 const char help_list[] =
         "usage: spool list [--new] [--active] [--deferred] [--hold] [--sent] [--failed]\n"
@@ -38,20 +36,6 @@ const char help_list[] =
         "\n"
         "Example:\n"
         "  spool list --failed\n";
-
-const char help_status[] =
-        "usage: spool status [--json]\n"
-        "\n"
-        "Counts per folder, the oldest waiting job (new, deferred, hold) and its age,\n"
-        "and the next attempt (the earliest deferred job).\n"
-        "\n"
-        "Options:\n"
-        "  --json   {\"folders\": {\"tmp\": N, \"new\": N, ...},\n"
-        "            \"oldest_waiting\": {\"name\", \"folder\", \"age_seconds\"} or null,\n"
-        "            \"next_attempt\": RFC 3339 or null}\n"
-        "\n"
-        "Example:\n"
-        "  spool status\n";
 
 struct entry {
 	enum folder f;
@@ -285,92 +269,6 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (t.nrows)
 			table_print(&t, stdout, cli_term_width());
 		table_free(&t);
-	}
-	entries_free(&e);
-	return rc;
-}
-
-/* since - when a waiting job started waiting: first seen, else its mtime */
-static time_t since(struct cli *c, const struct entry *e)
-{
-	char err[CLI_ERR_MAX];
-	struct job j;
-	time_t t = e->st.st_mtime;
-
-	if (cli_read_job(c, e->f, e->name, &j, NULL, NULL, err, sizeof err) == 0) {
-		if (job_spool_time(&j, "first_seen"))
-			t = job_spool_time(&j, "first_seen");
-		job_free(&j);
-	}
-	return t < c->now ? t : c->now;
-}
-
-/* cmd_status - spool status */
-int cmd_status(struct cli *c, int argc, char **argv)
-{
-	static const struct option lo[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
-	struct entries e = {0};
-	size_t count[F_COUNT] = {0};
-	const struct entry *oldest = NULL, *next = NULL;
-	time_t oldest_t = 0;
-	char rel[CLI_TIME_MAX], abs[CLI_TIME_MAX];
-	int ch, json = 0, rc;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-		if (ch != 'j')
-			return cli_badopt(c, ch, argv);
-		json = 1;
-	}
-	if (optind < argc)
-		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
-	if ((rc = cli_open(c)) != EX_OK || (rc = gather(c, (1u << F_COUNT) - 1, &e)) != EX_OK) {
-		entries_free(&e);
-		return rc;
-	}
-	for (size_t i = 0; i < e.n; i++) {
-		const struct entry *x = &e.v[i];
-		count[x->f]++;
-		if (x->f == F_NEW || x->f == F_DEFERRED || x->f == F_HOLD) {
-			time_t t = since(c, x);
-			if (!oldest || t < oldest_t)
-				oldest = x, oldest_t = t;
-		}
-		if (x->f == F_DEFERRED && (!next || x->st.st_mtime < next->st.st_mtime))
-			next = x;
-	}
-	if (json) {
-		json_t *o = json_object(), *f = json_object(), *w = json_null();
-		for (int i = 0; i < F_COUNT; i++)
-			json_object_set_new(f, spooldir_folder_name((enum folder)i),
-			        json_integer((json_int_t)count[i]));
-		json_object_set_new(o, "folders", f);
-		if (oldest) {
-			w = json_object();
-			json_object_set_new(w, "name", json_string(oldest->name));
-			json_object_set_new(
-			        w, "folder", json_string(spooldir_folder_name(oldest->f)));
-			json_object_set_new(w, "age_seconds", json_integer(c->now - oldest_t));
-		}
-		json_object_set_new(o, "oldest_waiting", w);
-		json_object_set_new(o, "next_attempt", cli_json_time(next ? next->st.st_mtime : 0));
-		rc = cli_json_print(o);
-	} else {
-		printf("Spool: %s\n\nFolders:\n", c->sd.path);
-		for (int i = 0; i < F_COUNT; i++)
-			printf("  %-9s %6zu\n", spooldir_folder_name((enum folder)i), count[i]);
-		if (oldest)
-			printf("\nOldest waiting:  %s (%s/, waiting %s)\n", oldest->name,
-			        spooldir_folder_name(oldest->f),
-			        cli_duration(c->now - oldest_t, rel, sizeof rel));
-		else
-			printf("\nOldest waiting:  none\n");
-		if (next)
-			printf("Next attempt:    %s, %s (%s)\n",
-			        cli_reltime(next->st.st_mtime, c->now, rel, sizeof rel),
-			        cli_when(next->st.st_mtime, INT_MIN, abs, sizeof abs), next->name);
-		else
-			printf("Next attempt:    none deferred\n");
 	}
 	entries_free(&e);
 	return rc;

@@ -5,10 +5,11 @@
  *
  * This file owns the dispatch: the global options (-c FILE), the list of
  * verbs and their help, and the exit status (sysexits.h).  Each verb
- * lives in a small file of its own (submit.c, list.c, show.c, move.c) and
- * works on the spool directly through lib/spooldir; no daemon is needed.
- * A verb parses its options first (so --help and usage errors need no
- * configuration), then calls cli_open.
+ * lives in a small file of its own (submit.c, list.c, show.c, move.c,
+ * status.c for status and resume, test.c) and works on the spool directly
+ * through lib/spooldir; no daemon is needed (test talks to the mail server
+ * and leaves the spool alone).  A verb parses its options first (so --help
+ * and usage errors need no configuration), then calls cli_open.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +31,10 @@ static const struct verb verbs[] = {
         {"list", cmd_list, help_list, "list jobs, waiting ones by default"},
         {"show", cmd_show, help_show, "everything about one job; --message for what was sent"},
         {"render", cmd_render, help_render, "the message a job makes, exactly as it would be sent"},
-        {"status", cmd_status, help_status, "counts per folder, oldest waiting, next attempt"},
+        {"status", cmd_status, help_status,
+                "is mail going out: account state, today's sends, counts per folder"},
+        {"resume", cmd_resume, help_resume, "start sending again after the account was stopped"},
+        {"test", cmd_test, help_test, "send one test message: does the account work?"},
         {"retry", cmd_retry, help_retry, "send failed or held jobs again"},
         {"hold", cmd_hold, help_hold, "keep a waiting job back"},
         {"release", cmd_release, help_release, "let a held job go"},
@@ -58,6 +62,7 @@ static void global_help(FILE *fp)
 		fprintf(fp, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(fp, "\n"
 	            "Exit status: 0 done; 64 usage; 65 bad job; 66 no such job; 67 no such user;\n"
+	            "  69 unavailable (status: the account is blocked; test: the server refused);\n"
 	            "  73 cannot create; 74 I/O error; 75 try again later; 77 permission; 78 "
 	            "configuration.\n"
 	            "\n"

@@ -318,7 +318,8 @@ class CliTest(unittest.TestCase):
         self.put("hold", "0.old", job(), mtime=old)
         self.put("tmp", "9.tmp", job())
         st = json.loads(self.ok("status", "--json"))
-        self.assertEqual(list(st), ["folders", "oldest_waiting", "next_attempt"])
+        self.assertEqual(list(st), ["folders", "oldest_waiting", "next_attempt", "account",
+                                    "budget"])  # account, budget: test_account_cli.py
         self.assertEqual(st["folders"], {"tmp": 1, "new": 2, "active": 0, "deferred": 1,
                                          "hold": 2, "sent": 1, "failed": 1, "corrupt": 1})
         self.assertEqual(st["oldest_waiting"]["name"], "0.old")
