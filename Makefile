@@ -22,7 +22,7 @@ SYSCONFDIR ?= /etc
 WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror \
            -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla
 DEFS     = -D_GNU_SOURCE -DSHAREDIR='"$(SHAREDIR)"'
-LIBS     = -letpan -ljansson -linih -lz -lgnutls -lical
+LIBS     = -letpan -ljansson -linih -lz -lgnutls -ldl
 
 ifeq ($(SANITIZE),1)
 O        ?= build/san

@@ -1,17 +1,17 @@
 /*
  * datefmt - derived date fields for templates; see datefmt.h.
  *
- * A named zone goes through libical: icaltimezone_get_builtin_timezone
- * loads the zone from the system's tzdata once (libical caches it), and
- * icaltimezone_get_utc_offset_of_utc_time gives the offset and whether
- * daylight time applies; the abbreviation is the matching half of the
- * zone's "CST/CDT" names.  Checked against glibc's localtime_r for every
- * half hour of 2020-2035 in zones with half-hour, 45-minute, negative and
- * southern-hemisphere DST rules: identical offsets and abbreviations.
+ * A named zone is read by the C library from the system's tzdata
+ * (/usr/share/zoneinfo): spoold runs with TZ set to the practice's zone,
+ * so the common case is a plain localtime_r; another zone is looked up by
+ * setting TZ for the call and restoring it (the programs are single
+ * threaded).  Offsets, half-hour and 45-minute zones, DST and the
+ * abbreviations come from tzdata itself.  (This module once used libical;
+ * glibc gives identical results and keeps ICU out of the daemon's memory.)
  * The Spanish words are UTF-8 in this file.
  */
-#include <libical/ical.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,57 +45,76 @@ int datefmt_spanish(const char *locale)
 	return locale && locale[0] == 'e' && locale[1] == 's' && (!locale[2] || locale[2] == '-');
 }
 
-/* builtin - libical's zone called name, or NULL */
-static icaltimezone *builtin(const char *name)
+/* zone_file_ok - an IANA name tzdata has, as a plain relative path */
+static int zone_file_ok(const char *name)
 {
-	if (!name || !*name || strlen(name) > 128)
-		return NULL;
-	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC"))
-		return icaltimezone_get_utc_timezone();
-	return icaltimezone_get_builtin_timezone(name);
+	char path[256];
+	struct stat st;
+
+	if (!name || !*name || strlen(name) > 128 || name[0] == '/' || strstr(name, ".."))
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		            (*p >= '0' && *p <= '9') || strchr("/_+-", *p)))
+			return 0;
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* datefmt_zone_known - NULL (the system's zone) or a zone libical loads */
+/* datefmt_zone_known - NULL (the system's zone) or a zone tzdata has */
 int datefmt_zone_known(const char *zone)
 {
-	return zone == NULL || builtin(zone) != NULL;
+	return zone == NULL || zone_file_ok(zone);
+}
+
+/* local_in - t as local time in zone (TZ is set for the call, then restored) */
+static int local_in(const char *zone, time_t t, struct tm *tm, char *abbr, size_t alen)
+{
+	const char *cur = getenv("TZ");
+	char *saved = NULL;
+	int ok;
+
+	if (cur && !strcmp(cur, zone)) {
+		tzset();
+		ok = localtime_r(&t, tm) != NULL;
+	} else {
+		if (cur && !(saved = strdup(cur)))
+			return -1;
+		setenv("TZ", zone, 1);
+		tzset();
+		ok = localtime_r(&t, tm) != NULL;
+		if (ok)
+			snprintf(abbr, alen, "%s", tm->tm_zone ? tm->tm_zone : "");
+		if (saved)
+			setenv("TZ", saved, 1);
+		else
+			unsetenv("TZ");
+		tzset();
+		free(saved);
+		return ok ? 0 : -1;
+	}
+	if (ok)
+		snprintf(abbr, alen, "%s", tm->tm_zone ? tm->tm_zone : "");
+	return ok ? 0 : -1;
 }
 
 /* numeric_abbr - "+0545", "-03", "UTC": how tzdata names zones without letters */
 static void numeric_abbr(long off, char *buf, size_t len)
 {
-	long a = off < 0 ? -off : off;
+	int a = (int)((off < 0 ? -off : off) % 86400); /* an offset is under a day */
 
 	if (off == 0)
 		snprintf(buf, len, "UTC");
 	else if (a % 3600 == 0)
-		snprintf(buf, len, "%c%02ld", off < 0 ? '-' : '+', a / 3600);
+		snprintf(buf, len, "%c%02d", off < 0 ? '-' : '+', a / 3600);
 	else
-		snprintf(buf, len, "%c%02ld%02ld", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
-}
-
-/* zone_abbr - the standard or daylight half of libical's "CST/CDT" */
-static void zone_abbr(icaltimezone *z, int dst, long off, char *buf, size_t len)
-{
-	const char *names = icaltimezone_get_tznames(z), *slash;
-
-	if (!names || !*names) {
-		numeric_abbr(off, buf, len);
-		return;
-	}
-	slash = strchr(names, '/');
-	if (slash && dst)
-		snprintf(buf, len, "%s", slash + 1);
-	else
-		snprintf(buf, len, "%.*s", (int)(slash ? (size_t)(slash - names) : strlen(names)),
-		        names);
+		snprintf(buf, len, "%c%02d%02d", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
 }
 
 /* datefmt_local - t as wall-clock time in zone */
 int datefmt_local(time_t t, const char *zone, struct datefmt_tm *out)
 {
 	struct tm tm;
-	time_t local;
 	long off;
 
 	memset(out, 0, sizeof *out);
@@ -106,19 +125,13 @@ int datefmt_local(time_t t, const char *zone, struct datefmt_tm *out)
 		off = tm.tm_gmtoff;
 		snprintf(out->abbr, sizeof out->abbr, "%s", tm.tm_zone ? tm.tm_zone : "");
 	} else {
-		icaltimezone *z = builtin(zone);
-		struct icaltimetype utc;
-		int dst = 0;
-
-		if (!z)
+		if (!zone_file_ok(zone) || local_in(zone, t, &tm, out->abbr, sizeof out->abbr) < 0)
 			return -1;
-		utc = icaltime_from_timet_with_zone(t, 0, icaltimezone_get_utc_timezone());
-		off = icaltimezone_get_utc_offset_of_utc_time(z, &utc, &dst);
-		zone_abbr(z, dst, off, out->abbr, sizeof out->abbr);
-		local = t + off;
-		if (!gmtime_r(&local, &tm))
-			return -1;
+		off = tm.tm_gmtoff;
 	}
+	/* tzdata names some zones by number ("+0545"); keep that form. */
+	if (!out->abbr[0])
+		numeric_abbr(off, out->abbr, sizeof out->abbr);
 	out->year = tm.tm_year + 1900;
 	out->mon = tm.tm_mon + 1;
 	out->mday = tm.tm_mday;
@@ -179,7 +192,7 @@ const char *datefmt_zone_name(const char *zone, char *buf, size_t len)
 		}
 		fclose(fp);
 	}
-	if (!name || !*name || !builtin(name) || strlen(name) >= len)
+	if (!name || !*name || !zone_file_ok(name) || strlen(name) >= len)
 		return NULL;
 	memmove(buf, name, strlen(name) + 1);
 	return buf;

@@ -1,5 +1,6 @@
 /*
- * ics - the appointment as an iCalendar event, made with libical; see ics.h.
+ * ics - the appointment as an iCalendar event, made with libical (loaded on
+ * first use); see ics.h.
  *
  * libical's built-in zones carry their whole history since the 1880s and a
  * TZID of "/freeassociation.sourceforge.net/Area/City"; the VTIMEZONE we
@@ -9,6 +10,7 @@
  * RDATEs in UTC, which RFC 5545 does not allow in a VTIMEZONE) with TZID
  * set to the IANA name, which is what calendar programs show and look up.
  */
+#include <dlfcn.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,100 @@
 #include "datefmt.h"
 #include "ics.h"
 #include "rfc2047.h"
+
+/*
+ * libical is loaded when the first calendar event is made, not linked:
+ * it brings ICU and the C++ runtime, several megabytes of memory that a
+ * daemon without .ics attachments (the default) should not carry.
+ */
+#define ICAL_FUNCTIONS                                                                             \
+	X(icalcomponent_add_component)                                                             \
+	X(icalcomponent_add_property)                                                              \
+	X(icalcomponent_as_ical_string_r)                                                          \
+	X(icalcomponent_free)                                                                      \
+	X(icalcomponent_get_first_property)                                                        \
+	X(icalcomponent_new)                                                                       \
+	X(icalcomponent_new_clone)                                                                 \
+	X(icalparameter_new_cn)                                                                    \
+	X(icalparameter_new_tzid)                                                                  \
+	X(icalproperty_add_parameter)                                                              \
+	X(icalproperty_new_calscale)                                                               \
+	X(icalproperty_new_dtend)                                                                  \
+	X(icalproperty_new_dtstamp)                                                                \
+	X(icalproperty_new_dtstart)                                                                \
+	X(icalproperty_new_location)                                                               \
+	X(icalproperty_new_method)                                                                 \
+	X(icalproperty_new_organizer)                                                              \
+	X(icalproperty_new_prodid)                                                                 \
+	X(icalproperty_new_status)                                                                 \
+	X(icalproperty_new_summary)                                                                \
+	X(icalproperty_new_uid)                                                                    \
+	X(icalproperty_new_version)                                                                \
+	X(icalproperty_set_tzid)                                                                   \
+	X(icaltime_from_timet_with_zone)                                                           \
+	X(icaltimezone_get_builtin_timezone)                                                       \
+	X(icaltimezone_get_component)                                                              \
+	X(icaltimezone_get_utc_timezone)                                                           \
+	X(icaltimezone_truncate_vtimezone)
+
+#define X(f) __typeof__(f) *f;
+static struct {
+	ICAL_FUNCTIONS
+} ical;
+#undef X
+static int ical_loaded;
+
+/* ical_load - dlopen libical once; 0 ok, -1 with the reason */
+static int ical_load(char *err, size_t errlen)
+{
+	void *h;
+
+	if (ical_loaded)
+		return 0;
+	h = dlopen("libical.so.3", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "cannot load libical for the calendar event: %s", dlerror());
+		return -1;
+	}
+#define X(f)                                                                                       \
+	if (!(*(void **)&ical.f = dlsym(h, #f))) {                                                 \
+		snprintf(err, errlen, "libical has no %s", #f);                                    \
+		return -1;                                                                         \
+	}
+	ICAL_FUNCTIONS
+#undef X
+	ical_loaded = 1;
+	return 0;
+}
+
+#define icalcomponent_add_component ical.icalcomponent_add_component
+#define icalcomponent_add_property ical.icalcomponent_add_property
+#define icalcomponent_as_ical_string_r ical.icalcomponent_as_ical_string_r
+#define icalcomponent_free ical.icalcomponent_free
+#define icalcomponent_get_first_property ical.icalcomponent_get_first_property
+#define icalcomponent_new ical.icalcomponent_new
+#define icalcomponent_new_clone ical.icalcomponent_new_clone
+#define icalparameter_new_cn ical.icalparameter_new_cn
+#define icalparameter_new_tzid ical.icalparameter_new_tzid
+#define icalproperty_add_parameter ical.icalproperty_add_parameter
+#define icalproperty_new_calscale ical.icalproperty_new_calscale
+#define icalproperty_new_dtstamp ical.icalproperty_new_dtstamp
+#define icalproperty_new_dtend ical.icalproperty_new_dtend
+#define icalproperty_new_dtstart ical.icalproperty_new_dtstart
+#define icalproperty_new_location ical.icalproperty_new_location
+#define icalproperty_new_method ical.icalproperty_new_method
+#define icalproperty_new_organizer ical.icalproperty_new_organizer
+#define icalproperty_new_prodid ical.icalproperty_new_prodid
+#define icalproperty_new_status ical.icalproperty_new_status
+#define icalproperty_new_summary ical.icalproperty_new_summary
+#define icalproperty_new_uid ical.icalproperty_new_uid
+#define icalproperty_new_version ical.icalproperty_new_version
+#define icalproperty_set_tzid ical.icalproperty_set_tzid
+#define icaltime_from_timet_with_zone ical.icaltime_from_timet_with_zone
+#define icaltimezone_get_builtin_timezone ical.icaltimezone_get_builtin_timezone
+#define icaltimezone_get_component ical.icaltimezone_get_component
+#define icaltimezone_get_utc_timezone ical.icaltimezone_get_utc_timezone
+#define icaltimezone_truncate_vtimezone ical.icaltimezone_truncate_vtimezone
 
 #define YEAR (366 * 86400)
 
@@ -158,6 +254,8 @@ char *ics_event(const struct job *j, const struct conf *c, time_t now, char *err
 	time_t end = j->appt_start;
 	icalproperty *org;
 
+	if (ical_load(err, errlen) < 0)
+		return NULL;
 	if (!j->appt_start) {
 		snprintf(err, errlen, "no appointment.start for the calendar event");
 		return NULL;
