@@ -27,6 +27,27 @@
     (/dev/shm) when there is one, so as not to delete 100,000 files on the
     disk (see below); BENCH_WAIT_DIR chooses another place.
 
+(d) pacing: BENCH_PACING_JOBS (1,000; 0 skips the phase) jobs against the
+    provider simulator (tests/smtpserver.py --provider) playing an account
+    that allows 600 messages in any sliding 60 s window (10/s on average) and
+    suspends itself (on_exceed "suspend") at the first message beyond it;
+    spoold -q is configured with [pacing] per_minute = 600 and nothing else.
+    It must finish with zero suspensions (the simulator's stats) while using
+    at least 90% of the allowed rate.  The fraction is
+        (ideal minimum time) / (actual time)
+    where the ideal is the least time from the first to the last of N
+    messages that the window allows, floor((N - 1) / 600) x 60 s (600 go at
+    once, the next 600 once the first has left the window, ...), and the
+    actual time is from the first to the last message the simulator accepted
+    (its own clock, log.jsonl "time").  BENCH_PACING_SCALE=S (default 1)
+    shortens the window: spoold gets SPOOLD_TEST_TIME_SCALE=S (its window is
+    60000 / S ms, integer division) and the simulator minute_seconds of the
+    same length; the table says so.  N <= 600 needs no wait: no fraction.
+    The first 600 go as fast as the simulator (Python) takes them and the
+    last N - 600 follow them a window later, so the fraction is at most
+    W / (W + time to send N - 600 at full speed): a loaded machine, or a
+    scaled (shorter) window, lowers it without spoold pacing any worse.
+
 BENCH_ROUNDS (default 1) repeats the drains of (a) (spoold, Postfix,
 smtp-source) and keeps each one's best round: other load on the machine only
 ever slows a round down.
@@ -92,6 +113,9 @@ N_DRAIN = env_int("BENCH_JOBS", 10000)
 N_MSMTP = env_int("BENCH_MSMTP_JOBS", min(N_DRAIN, 200))
 N_LAT = env_int("BENCH_LATENCY_JOBS", 100)
 N_WAIT = env_int("BENCH_WAIT_JOBS", 100000)
+N_PACE = env_int("BENCH_PACING_JOBS", 1000, minimum=0)
+PACE_SCALE = env_int("BENCH_PACING_SCALE", 1)
+PACE_LIMIT = 600  # per sliding minute: the simulator's and spoold's
 ROUNDS = env_int("BENCH_ROUNDS", 1)  # drains are repeated; the best round of each counts
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 STRICT = os.environ.get("BENCH_STRICT") == "1"
@@ -118,6 +142,8 @@ POSTQUEUE = which("postqueue")
 SENDMAIL = which("sendmail")
 MSMTP = which("msmtp")
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+SIMULATOR = os.path.join(ROOT, "tests", "smtpserver.py")
+SIM_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
 def say(fmt, *args):
@@ -930,6 +956,91 @@ def memory_waiting(wait_base, rec, results):
             shutil.rmtree(work, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- (d) pacing
+
+def pacing(work, results):
+    """spoold -q with [pacing] per_minute = 600 against the simulator allowing 600
+    per sliding window and suspending beyond it; see the module's docstring."""
+    n, limit = N_PACE, PACE_LIMIT
+    window_ms = 60000 // PACE_SCALE  # as spoold's pace_window_ms(60)
+    window = window_ms / 1000.0
+    results["pace_window"] = window
+    d = os.path.join(work, "pacing")
+    os.makedirs(d)
+    spool = make_spool(os.path.join(d, "spool"))
+    say("(d) placing %d jobs; the simulator allows %d per %g s and suspends beyond",
+        n, limit, window)
+    place_jobs(spool, "new", n, "pace")
+    provider = os.path.join(d, "provider.json")
+    with open(provider, "w") as f:
+        json.dump({"profile": "gmail", "per_minute": limit, "minute_seconds": window,
+                   "on_exceed": "suspend"}, f)
+    ready, mbox, stats = (os.path.join(d, x) for x in ("ready", "mbox", "stats.json"))
+    with open(os.path.join(d, "simulator.log"), "w") as err:
+        sim = PROCS.start([SIM_PYTHON, SIMULATOR, "--port", "0", "--ready-file", ready,
+                           "--mbox", mbox, "--provider", provider, "--stats", stats],
+                          stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        for _ in deadline_loop(15, 0.02):
+            if os.path.exists(ready) or sim.poll() is not None:
+                break
+        if not os.path.exists(ready):
+            raise Failed("the provider simulator did not start; see %s/simulator.log" % d)
+        with open(ready) as f:
+            port = int(f.read())
+        conf = write_conf(os.path.join(d, "spoold.conf"), spool, port)
+        with open(conf, "a") as f:
+            f.write("\n[pacing]\nper_minute = %d\n" % limit)
+        env = dict(os.environ)
+        env.pop("SPOOLD_TEST_TIME_SCALE", None)
+        if PACE_SCALE > 1:
+            env["SPOOLD_TEST_TIME_SCALE"] = str(PACE_SCALE)
+        ideal = (n - 1) // limit * window
+        deadline = 2 * ideal + 120
+        logfile = os.path.join(d, "spoold.log")
+        say("(d) spoold -q sending %d jobs at [pacing] per_minute = %d (ideal %.1f s)",
+            n, limit, ideal)
+        with open(logfile, "w") as log:
+            t0 = time.monotonic()
+            p = PROCS.start([SPOOLD, "-c", conf, "-f", "-q"], stdout=subprocess.DEVNULL,
+                            stderr=log, env=env)
+            try:
+                rc = p.wait(deadline)
+            except subprocess.TimeoutExpired:
+                raise Failed("spoold did not finish %d jobs within %.0f s" % (n, deadline))
+            wall = time.monotonic() - t0
+            PROCS.stop(p)
+        with open(stats) as f:
+            st = json.load(f)
+        results["pace_suspensions"] = st["suspensions"]
+        results["pace_violations"] = st["window_violations"]
+        with open(os.path.join(mbox, "log.jsonl")) as f:
+            times = sorted(json.loads(ln)["time"] for ln in f if ln.strip())
+        sent = [x for x in os.listdir(os.path.join(spool, "sent")) if not x.endswith(".eml.gz")]
+        results["pace_sent"] = len(sent)
+        if rc != 0:
+            raise Failed("spoold exited with status %d; see %s" % (rc, logfile))
+        if len(sent) != n or len(times) != n:
+            raise Failed("%d of %d jobs sent (%d at the simulator), %d suspension(s); see %s"
+                         % (len(sent), n, len(times), st["suspensions"], logfile))
+        actual = times[-1] - times[0]
+        results["pace_ideal"] = ideal
+        results["pace_actual"] = actual
+        results["pace_wall"] = wall
+        # the most messages the simulator accepted in any window (two pointers)
+        most, j = 0, 0
+        for i, t in enumerate(times):
+            while t - times[j] >= window:
+                j += 1
+            most = max(most, i - j + 1)
+        results["pace_most"] = most
+        say("(d) %d sent in %.2f s first to last (ideal %.1f s, %.1f%%), %d suspension(s), "
+            "at most %d in any %g s", n, actual, ideal,
+            100 * ideal / actual if ideal and actual else 0, st["suspensions"], most, window)
+    finally:
+        PROCS.stop(sim)
+
+
 # ---------------------------------------------------------------- the table
 
 def fmt_rate(r):
@@ -1047,6 +1158,36 @@ def build_table(R, errors, info):
         rows.append(("(c) VmHWM while indexing %s jobs" % nw, fmt_mb(R["wait_hwm"]),
                      "-", "-", "indexed in %.1f s" % R["wait_index_secs"]))
 
+    # (d)
+    if N_PACE:
+        w = R.get("pace_window") or 60000 // PACE_SCALE / 1000.0
+        scaled = (" (window scaled: 60 s / %d = %g s; spoold SPOOLD_TEST_TIME_SCALE=%d, "
+                  "simulator minute_seconds=%g)" % (PACE_SCALE, w, PACE_SCALE, w)
+                  if PACE_SCALE > 1 else "")
+        label = "(d) pacing %s jobs at %d per %g s%s" % ("{:,}".format(N_PACE), PACE_LIMIT, w,
+                                                         scaled)
+        ideal, actual = R.get("pace_ideal"), R.get("pace_actual")
+        susp = R.get("pace_suspensions")
+        if ideal and actual:
+            frac = ideal / actual
+            rows.append((label, "%.1f%% of the allowed rate" % (100 * frac),
+                         "ideal %.1f s / actual %.1f s (first to last accepted)"
+                         % (ideal, actual), "%.3f" % frac,
+                         target(frac >= 0.90 and susp == 0, ">= 90%, no suspension")))
+        elif actual is not None:
+            rows.append((label, "sent in %.1f s" % actual, "N <= %d: no wait, no fraction"
+                         % PACE_LIMIT, "-", "-"))
+        else:
+            rows.append((label, err("pacing"), "target >= 90% of the allowed rate", "-",
+                         "? (>= 90%, no suspension)"))
+        rows.append(("(d) pacing: simulator suspensions",
+                     "%s (window violations %s)" % (susp, R.get("pace_violations"))
+                     if susp is not None else err("pacing"),
+                     "0", "-", target(susp == 0, "0") if susp is not None else "? (0)"))
+        if R.get("pace_most") is not None:
+            rows.append(("(d) pacing: most accepted in any window", "%d" % R["pace_most"],
+                         "limit %d" % PACE_LIMIT, "-", "-"))
+
     head = ("metric", "spoold", "anchor (Postfix / msmtp / ceiling / target)", "ratio",
             "target met?")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(5)]
@@ -1134,6 +1275,8 @@ def main():
             pf.stop()
         attempt("idle", memory_idle, work, rec, R)
         attempt("wait", memory_waiting, wait_base, rec, R)
+        if N_PACE:
+            attempt("pacing", pacing, work, R)
     finally:
         if rec:
             rec.stop()
