@@ -4,7 +4,8 @@
 #   make check      unit and end-to-end tests          (SANITIZE=1: ASan+UBSan)
 #   make demo       run spoold against a local SMTP server with sample jobs
 #   make bench      the benchmark (make bench BENCH_JOBS=1000 for a short run)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, templates, unit)
+#   make mancheck   the man pages render without a groff warning
 #   make format     apply .clang-format
 #   make clean
 
@@ -18,6 +19,9 @@ BINDIR   ?= $(PREFIX)/bin
 SBINDIR  ?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share/spoold
 SYSCONFDIR ?= /etc
+MANDIR   ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror \
            -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla
@@ -94,12 +98,58 @@ bench:
 	$(MAKE) O=build/bench CFLAGS="-O2 -g" SANITIZE=0 build/bench/spoold/spoold
 	SPOOLD_BIN=build/bench SPOOLD_TEMPLATES=$(CURDIR)/templates $(PYTHON) tests/bench/bench.py
 
+# make install: the programs, the man pages, the templates, the example
+# configuration and the systemd unit (always in SHAREDIR, to copy; also in
+# SYSTEMDUNITDIR when systemd looks there: PREFIX /usr or /usr/local, and
+# DESTDIR stages a package or this machine runs systemd; INSTALL_UNIT=yes
+# or no decides instead), and bash completion when contrib/ has it.  The
+# /usr/local paths written in the man pages and the unit are rewritten to
+# the ones installed.  The programs keep the SHAREDIR they were built with:
+# build and install with the same PREFIX.
+MANPAGES     = man/spoold.8 man/spool.1 man/spoold.conf.5 man/spool-job.5
+BASHCOMP     = $(wildcard contrib/spool.bash-completion)
+INSTALL_UNIT ?= $(if $(filter /usr /usr/local,$(PREFIX)),$(if $(DESTDIR)$(wildcard /run/systemd/system),yes,no),no)
+PATHS_SED    = -e 's|/usr/local/share/spoold|$(SHAREDIR)|g' \
+               -e 's|/usr/local/lib/systemd/system|$(SYSTEMDUNITDIR)|g' \
+               -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/bin|$(BINDIR)|g'
+
 install: all
+	@grep -aqF '$(SHAREDIR)/templates' $(O)/spoold/spoold || \
+		echo "make install: warning: $(O)/spoold/spoold was built for another PREFIX and" \
+		"will not find the templates in $(SHAREDIR)/templates; build it with" \
+		"PREFIX=$(PREFIX) (in a new O=DIR), or set templates_dir" >&2
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(O)/spoold/spoold $(DESTDIR)$(SBINDIR)/spoold
 	install -m 755 $(O)/spool/spool $(DESTDIR)$(BINDIR)/spool
 	cp -R templates $(DESTDIR)$(SHAREDIR)/
 	install -m 644 contrib/spoold.conf.example $(DESTDIR)$(SHAREDIR)/spoold.conf.example
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	@set -e; for m in $(MANPAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; echo "sed ... $$m > $$d"; \
+		sed $(PATHS_SED) $$m > $$d; chmod 644 $$d; \
+	done
+	sed $(PATHS_SED) contrib/spoold.service > $(DESTDIR)$(SHAREDIR)/spoold.service
+	chmod 644 $(DESTDIR)$(SHAREDIR)/spoold.service
+ifeq ($(INSTALL_UNIT),yes)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 $(DESTDIR)$(SHAREDIR)/spoold.service $(DESTDIR)$(SYSTEMDUNITDIR)/spoold.service
+else
+	@echo "make install: the systemd unit is in $(SHAREDIR)/spoold.service;" \
+		"to use it: cp $(SHAREDIR)/spoold.service /etc/systemd/system/ (see INSTALL)"
+endif
+ifneq ($(BASHCOMP),)
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 $(BASHCOMP) $(DESTDIR)$(BASHCOMPDIR)/spool
+endif
+
+# mancheck: every man page renders without a warning (groff -ww), as man(1) shows it.
+.PHONY: mancheck
+mancheck:
+	@set -e; for m in $(MANPAGES); do \
+		out=$$(groff -man -Tutf8 -ww -z $$m 2>&1; MANWIDTH=80 man -l $$m 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$m:"; echo "$$out"; exit 1; fi; \
+		echo "$$m: ok"; \
+	done
 
 format:
 	clang-format -i lib/*.[ch] spoold/*.[ch] spool/*.[ch] tests/unit/*.c

@@ -53,6 +53,19 @@ const char *conf_tls_name(enum tls_mode m)
 	}
 }
 
+/* conf_status_detail_name - the configuration word for a status_detail */
+const char *conf_status_detail_name(enum status_detail d)
+{
+	switch (d) {
+	case STATUS_DETAIL_FULL:
+		return "full";
+	case STATUS_DETAIL_NONE:
+		return "none";
+	default:
+		return "initials";
+	}
+}
+
 /* conf_set_str - replace an owned string */
 static void conf_set_str(char **dst, const char *val)
 {
@@ -107,6 +120,7 @@ static void conf_defaults(struct conf *c)
 	c->recall_days = 30;
 	c->retry_max_minutes = 60;
 	c->alerts.command_timeout = 30;
+	c->status_detail = STATUS_DETAIL_INITIALS;
 	relay_defaults(&c->relay, "relay");
 	relay_defaults(&c->fallback, "fallback");
 	relay_defaults(&c->alert_relay, "alert_relay");
@@ -277,6 +291,15 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	if ((sk = find_str(str_keys, N(str_keys), section, name))) {
 		conf_set_str((char **)((char *)c + sk->off), value);
 		return 1;
+	}
+	if (!*section && !strcmp(name, "status_detail")) {
+		for (int d = STATUS_DETAIL_INITIALS; d <= STATUS_DETAIL_NONE; d++)
+			if (!strcmp(value, conf_status_detail_name((enum status_detail)d))) {
+				c->status_detail = (enum status_detail)d;
+				return 1;
+			}
+		snprintf(ctx->err, sizeof ctx->err, "status_detail: must be full, initials or none");
+		return 0;
 	}
 	if (!strcmp(section, "relay"))
 		rc = relay_key(ctx, &c->relay, 0, section, name, value);

@@ -17,6 +17,11 @@
 
 enum tls_mode { TLS_STARTTLS, TLS_IMPLICIT, TLS_NONE };
 
+/* How much about patients the status page (status.html, status.json) shows:
+ * full (name, e-mail, appointment), initials ("J. D." and the appointment
+ * time; the default: a front-desk screen may be seen by patients) or none. */
+enum status_detail { STATUS_DETAIL_INITIALS, STATUS_DETAIL_FULL, STATUS_DETAIL_NONE };
+
 /* Pacing limits; 0 = no limit, -1 = not set (the profile's value, else 0). */
 struct pacing_conf {
 	int per_minute, per_hour, per_day; /* messages in any sliding window */
@@ -71,6 +76,7 @@ struct conf {
 	int recall_days;       /* default expiry of jobs without an appointment: 30 */
 	int retry_max_minutes; /* cap of the transient backoff: 60 */
 	char *probe_to;        /* the practice's own address for the probe after resume */
+	enum status_detail status_detail; /* default STATUS_DETAIL_INITIALS */
 	struct relay_conf relay;       /* the practice's account */
 	struct relay_conf fallback;    /* used while relay is blocked or rate-limited */
 	struct relay_conf alert_relay; /* carries alert e-mail */
@@ -89,5 +95,7 @@ int conf_load_nosecret(struct conf *c, const char *path, char *err, size_t errle
 void conf_free(struct conf *c);
 /* conf_tls_name - "starttls", "implicit" or "none" */
 const char *conf_tls_name(enum tls_mode m);
+/* conf_status_detail_name - "full", "initials" or "none" */
+const char *conf_status_detail_name(enum status_detail d);
 
 #endif

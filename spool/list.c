@@ -8,6 +8,13 @@
  * through spooldir_each/spooldir_read only; a job that does not parse is
  * shown as unreadable with the reason, never skipped.  (spool status, the
  * counts and the account's state, is in status.c.)
+ *
+ * list --failed alone answers the front desk's question, which patients
+ * got no reminder and why, in one screen: the patient, the appointment in
+ * the practice's zone, the address and the first sentence of the reason,
+ * soonest appointment first, cut to the terminal's width, and a last line
+ * saying what to do (--names adds the job names that spool retry takes).
+ * On a terminal the headings are bold and folder names coloured.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,10 +23,12 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "term.h"
 
 const char help_list[] =
         "usage: spool list [--new] [--active] [--deferred] [--hold] [--sent] [--failed]\n"
         "                  [--corrupt] [--all] [--json]\n"
+        "       spool list --failed [--names]\n"
         "\n"
         "List jobs: by default the waiting ones (new, active, deferred, hold).\n"
         "Folder options combine (--sent --failed).  Columns: NAME, FOLDER, TO, KIND,\n"
@@ -27,15 +36,22 @@ const char help_list[] =
         "next attempt (deferred), when it was sent (sent), or why it failed (failed,\n"
         "corrupt).\n"
         "\n"
+        "--failed alone: which patients got no reminder, and why.  Columns: PATIENT,\n"
+        "APPOINTMENT (in the practice's time zone), EMAIL and WHY (the reason's first\n"
+        "sentence, cut to the width of the terminal, else $COLUMNS, else 100), the\n"
+        "soonest appointment first, then what to do.\n"
+        "\n"
         "Options:\n"
         "  --new, --active, --deferred, --hold, --sent, --failed, --corrupt\n"
         "                the folders to list\n"
         "  --all         every folder\n"
+        "  --names       with --failed alone: a NAME column first (for spool retry NAME)\n"
         "  --json        an array of {name, folder, to, kind, id, appointment, attempts,\n"
         "                next_attempt, reason, mtime}; times in RFC 3339\n"
         "\n"
         "Example:\n"
-        "  spool list --failed\n";
+        "  spool list --failed\n"
+        "  spool list --sent --failed --json\n";
 
 struct entry {
 	enum folder f;
@@ -220,19 +236,137 @@ static json_t *list_json(struct cli *c, const struct entry *e)
 	return o;
 }
 
+/* One row of list --failed: the cells and the appointment to sort by. */
+struct frow {
+	time_t appt;   /* 0: none (a recall), sorted last */
+	char *cell[5]; /* NAME, PATIENT, APPOINTMENT, EMAIL, WHY */
+};
+
+/* frow_cmp - soonest appointment first, then name */
+static int frow_cmp(const void *a, const void *b)
+{
+	const struct frow *x = a, *y = b;
+
+	if (x->appt != y->appt)
+		return !x->appt ? 1 : !y->appt ? -1 : x->appt < y->appt ? -1 : 1;
+	return strcmp(x->cell[0], y->cell[0]);
+}
+
+/* failed_row - one failed job's cells; 0, 1 when it moved on, -1 out of memory */
+static int failed_row(struct cli *c, const struct entry *e, struct frow *r)
+{
+	char err[CLI_ERR_MAX], rbuf[CLI_ERR_MAX], who[256], appt[CLI_TIME_MAX], first[CLI_ERR_MAX];
+	struct job j;
+	int parsed = cli_read_job(c, e->f, e->name, &j, NULL, NULL, err, sizeof err) == 0;
+	const char *reason, *v[5] = {e->name, "?", "-", "-", NULL};
+
+	if (!parsed && errno == ENOENT)
+		return 1;
+	reason = why(c, e, &j, parsed, err, rbuf, sizeof rbuf);
+	memset(r, 0, sizeof *r);
+	if (parsed) {
+		v[1] = term_patient(&j, 0, who, sizeof who);
+		if (j.appt_start)
+			v[2] = term_appt(j.appt_start, c->conf.timezone, appt, sizeof appt);
+		else
+			v[2] = j.kind; /* a recall: no appointment yet */
+		v[3] = j.to_email;
+		r->appt = j.appt_start;
+	}
+	v[4] = reason ? term_sentence(reason, first, sizeof first) : "(no reason recorded)";
+	for (int i = 0; i < 5; i++)
+		if (!(r->cell[i] = strdup(v[i] ? v[i] : "-")))
+			return -1;
+	job_free(&j);
+	return 0;
+}
+
+/* print_table - the table on stdout; on a terminal the headings bold and,
+ * when folder_col is 1, the second column's words (folder names) coloured */
+static void print_table(const struct table *t, int width, int folder_col)
+{
+	char *buf = NULL, *line, *next;
+	size_t len = 0;
+	FILE *fp;
+
+	if (!term_color() || !(fp = open_memstream(&buf, &len))) {
+		table_print(t, stdout, width);
+		return;
+	}
+	table_print(t, fp, width);
+	fclose(fp);
+	for (line = buf; line && *line; line = next) {
+		size_t n = strcspn(line, "\n"), a, b;
+		next = line[n] ? line + n + 1 : NULL;
+		line[n] = '\0';
+		if (line == buf) {
+			printf("%s\n", term_paint(TERM_BOLD, line));
+			continue;
+		}
+		a = strcspn(line, " ");
+		a += strspn(line + a, " ");
+		b = a + strcspn(line + a, " ");
+		if (folder_col != 1 || !line[a]) {
+			printf("%s\n", line);
+			continue;
+		}
+		char word[32];
+		snprintf(word, sizeof word, "%.*s", (int)(b - a), line + a);
+		printf("%.*s%s%s\n", (int)a, line, term_paint(term_folder_hue(word), word),
+		        line + b);
+	}
+	free(buf);
+}
+
+/* list_failed - which patients got no reminder, and why */
+static int list_failed(struct cli *c, const struct entries *e, int names)
+{
+	static const char *const head[] = {"NAME", "PATIENT", "APPOINTMENT", "EMAIL", "WHY"};
+	struct frow *r = calloc(e->n + 1, sizeof *r);
+	struct table t;
+	size_t n = 0;
+	int rc = EX_OK, got;
+
+	if (!r)
+		return EX_OSERR;
+	for (size_t i = 0; i < e->n && rc == EX_OK; i++)
+		if ((got = failed_row(c, &e->v[i], &r[n])) < 0)
+			rc = EX_OSERR;
+		else if (got == 0)
+			n++;
+	if (rc == EX_OK && n == 0)
+		printf("No failed jobs: every patient's reminder was sent or is still waiting.\n");
+	if (rc == EX_OK && n > 0) {
+		qsort(r, n, sizeof *r, frow_cmp);
+		table_init(&t, names ? 5 : 4, head + !names);
+		for (size_t i = 0; i < n && rc == EX_OK; i++)
+			if (table_add(&t, (const char *const *)r[i].cell + !names) < 0)
+				rc = EX_OSERR;
+		print_table(&t, term_width(100), 0);
+		table_free(&t);
+		printf("\nPhone these patients, or fix the cause and run: spool retry NAME%s\n",
+		        names ? "" : "  (--names shows each NAME)");
+	}
+	for (size_t i = 0; i <= n && i < e->n; i++)
+		for (int k = 0; k < 5; k++)
+			free(r[i].cell[k]);
+	free(r);
+	return rc;
+}
+
 /* cmd_list - spool list */
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option lo[] = {{"new", 0, 0, F_NEW}, {"active", 0, 0, F_ACTIVE},
 	        {"deferred", 0, 0, F_DEFERRED}, {"hold", 0, 0, F_HOLD}, {"sent", 0, 0, F_SENT},
 	        {"failed", 0, 0, F_FAILED}, {"corrupt", 0, 0, F_CORRUPT}, {"all", 0, 0, 'a'},
-	        {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	        {"json", 0, 0, 'j'}, {"names", 0, 0, 'n'}, {0, 0, 0, 0}};
 	static const char *const head[] = {
 	        "NAME", "FOLDER", "TO", "KIND", "APPOINTMENT", "ATTEMPTS", "NEXT/WHEN"};
 	struct entries e = {0};
 	struct table t;
 	unsigned mask = 0;
-	int ch, json = 0, rc;
+	int ch, json = 0, names = 0, rc;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
@@ -240,6 +374,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			mask |= ((1u << F_COUNT) - 1) & ~(1u << F_TMP);
 		else if (ch == 'j')
 			json = 1;
+		else if (ch == 'n')
+			names = 1;
 		else if (ch >= 0 && ch < F_COUNT)
 			mask |= 1u << ch;
 		else
@@ -247,13 +383,17 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+	if (names && (mask != 1u << F_FAILED || json))
+		return cli_usage(c, "--names goes with --failed alone");
 	if (!mask)
 		mask = 1u << F_NEW | 1u << F_ACTIVE | 1u << F_DEFERRED | 1u << F_HOLD;
 	if ((rc = cli_open(c)) != EX_OK || (rc = gather(c, mask, &e)) != EX_OK) {
 		entries_free(&e);
 		return rc;
 	}
-	if (json) {
+	if (mask == 1u << F_FAILED && !json) {
+		rc = list_failed(c, &e, names);
+	} else if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < e.n; i++) {
 			json_t *o = list_json(c, &e.v[i]);
@@ -267,7 +407,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			if (list_row(c, &e.v[i], &t) < 0)
 				rc = EX_OSERR;
 		if (t.nrows)
-			table_print(&t, stdout, cli_term_width());
+			print_table(&t, cli_term_width(), 1);
 		table_free(&t);
 	}
 	entries_free(&e);

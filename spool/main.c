@@ -1,15 +1,16 @@
 /*
  * spool - the command line for staff and schedulers: submit, look, move.
  *
- * Usage: spool [-c FILE] VERB [OPTIONS] [ARGS]   (spool --help, spool help VERB)
+ * Usage: spool [-c FILE] [--color=WHEN] VERB [OPTIONS] [ARGS]   (spool --help)
  *
- * This file owns the dispatch: the global options (-c FILE), the list of
- * verbs and their help, and the exit status (sysexits.h).  Each verb
- * lives in a small file of its own (submit.c, list.c, show.c, move.c,
- * status.c for status and resume, test.c) and works on the spool directly
- * through lib/spooldir; no daemon is needed (test talks to the mail server
- * and leaves the spool alone).  A verb parses its options first (so --help
- * and usage errors need no configuration), then calls cli_open.
+ * This file owns the dispatch: the global options (-c FILE; --color, which
+ * may also follow the verb), the list of verbs and their help, and the
+ * exit status (sysexits.h).  Each verb lives in a small file of its own
+ * (submit.c, list.c, show.c, move.c, status.c for status and resume,
+ * test.c, watch.c) and works on the spool directly through lib/spooldir;
+ * no daemon is needed (test talks to the mail server and leaves the spool
+ * alone).  A verb parses its options first (so --help and usage errors
+ * need no configuration), then calls cli_open.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,19 +19,27 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "term.h"
 
 /* spool/render.c; declared here because cli.h is shared by every verb file */
 int cmd_render(struct cli *c, int argc, char **argv);
 extern const char help_render[];
+/* spool/watch.c */
+int cmd_watch(struct cli *c, int argc, char **argv);
+extern const char help_watch[];
 /* spool/classify.c; reads no configuration */
 int cmd_classify(struct cli *c, int argc, char **argv);
 extern const char help_classify[];
+/* spool/setup.c; run by root, never drops privileges */
+int cmd_setup(struct cli *c, int argc, char **argv);
+extern const char help_setup[];
 
 static const struct verb verbs[] = {
         {"submit", cmd_submit, help_submit, "put a job into the spool (JSON file or options)"},
         {"list", cmd_list, help_list, "list jobs, waiting ones by default"},
         {"show", cmd_show, help_show, "everything about one job; --message for what was sent"},
         {"render", cmd_render, help_render, "the message a job makes, exactly as it would be sent"},
+        {"watch", cmd_watch, help_watch, "print what happens as it happens: sent, failed, account"},
         {"status", cmd_status, help_status,
                 "is mail going out: account state, today's sends, counts per folder"},
         {"resume", cmd_resume, help_resume, "start sending again after the account was stopped"},
@@ -40,6 +49,7 @@ static const struct verb verbs[] = {
         {"release", cmd_release, help_release, "let a held job go"},
         {"delete", cmd_delete, help_delete, "remove a job and its side files"},
         {"classify", cmd_classify, help_classify, "what a mail provider's reply means"},
+        {"setup", cmd_setup, help_setup, "create the spool with its owners and modes (root)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -54,6 +64,8 @@ static void global_help(FILE *fp)
 	        "Options:\n"
 	        "  -c FILE, --config FILE   configuration (default: $SPOOLD_CONF, else "
 	        "%s)\n"
+	        "  --color=WHEN             colour: auto (a terminal, and NO_COLOR unset), "
+	        "always, never\n"
 	        "  -h, --help               this help; spool help VERB for a verb\n"
 	        "\n"
 	        "Verbs:\n",
@@ -123,12 +135,44 @@ static int finish(struct cli *c, int rc)
 	return rc;
 }
 
+/* color_opt - --color[=WHEN]: 1 taken, 0 another argument, -1 a bad WHEN */
+static int color_opt(const struct cli *c, const char *a)
+{
+	if (strcmp(a, "--color") && strncmp(a, "--color=", 8))
+		return 0;
+	if (term_set_color(a[7] ? a + 8 : "always") == 0)
+		return 1;
+	cli_err(c, "--color takes auto, always or never, not \"%s\" (see: spool --help)", a + 8);
+	return -1;
+}
+
+/* strip_color - --color may also follow the verb: apply it and take it out
+ * of the verb's arguments (up to "--"); the new argc, or -1 */
+static int strip_color(const struct cli *c, int argc, char **argv)
+{
+	int n = 1, r;
+
+	for (int k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--")) {
+			while (k < argc)
+				argv[n++] = argv[k++];
+			break;
+		}
+		if ((r = color_opt(c, argv[k])) < 0)
+			return -1;
+		if (r == 0)
+			argv[n++] = argv[k];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 /* main - the global options, then the verb; its exit status */
 int main(int argc, char **argv)
 {
 	struct cli c = {0};
 	const struct verb *v;
-	int i = 1;
+	int i = 1, k;
 
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
@@ -153,6 +197,10 @@ int main(int argc, char **argv)
 		} else if (!strncmp(a, "--config=", 9)) {
 			c.conf_opt = a + 9;
 			i++;
+		} else if ((k = color_opt(&c, a)) != 0) {
+			if (k < 0)
+				return EX_USAGE;
+			i++;
 		} else {
 			cli_err(&c, "unknown option %s (see: spool --help)", a);
 			return EX_USAGE;
@@ -172,5 +220,7 @@ int main(int argc, char **argv)
 	}
 	if (wants_help(argc - i, argv + i))
 		return finish(&c, cli_help(v->help));
-	return finish(&c, v->run(&c, argc - i, argv + i));
+	if ((k = strip_color(&c, argc - i, argv + i)) < 0)
+		return EX_USAGE;
+	return finish(&c, v->run(&c, k, argv + i));
 }

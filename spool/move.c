@@ -7,8 +7,10 @@
  * both take it; a job in active/ is being sent right now and is left
  * alone (EX_TEMPFAIL).  retry rewrites the job on the way to new/: the
  * history stays, spool.reason becomes spool.previous_reason, the next
- * attempt is dropped and spool.retried is set.  Each verb reports one line
- * per job ("NAME: failed/ -> new/").
+ * attempt is dropped and spool.retried is set.  A job leaving failed/ or
+ * hold/ takes its reason file with it (removed), and delete removes the
+ * side files too.  Each verb reports one line per job ("NAME: failed/ ->
+ * new/").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +57,7 @@ const char help_release[] =
         "usage: spool release NAME...\n"
         "\n"
         "Let held jobs go: move them from hold/ to new/, to be sent as soon as due.\n"
+        "The reason file beside a job (hold/NAME.reason.txt) is removed.\n"
         "\n"
         "Exit status: 0 done; 66 no such job; 65 not on hold.\n"
         "\n"
@@ -135,6 +138,19 @@ static int wrong_folder(struct cli *c, const char *name, enum folder f, const ch
 	return EX_DATAERR;
 }
 
+/* drop_reason - the job left failed/, hold/ or corrupt/: its reason file goes too */
+static void drop_reason(struct cli *c, enum folder from, const char *name)
+{
+	char side[SPOOLDIR_NAME_MAX + 32];
+
+	if (from != F_FAILED && from != F_HOLD && from != F_CORRUPT)
+		return;
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
+	if (spooldir_unlink(&c->sd, from, side) < 0 && errno != ENOENT)
+		cli_err(c, "%s/%s: cannot remove: %s", spooldir_folder_name(from), side,
+		        strerror(errno));
+}
+
 /* rename_locked - lock (new/ and deferred/), rename, report */
 static int rename_locked(struct cli *c, const char *name, enum folder from, enum folder to)
 {
@@ -156,6 +172,7 @@ static int rename_locked(struct cli *c, const char *name, enum folder from, enum
 	}
 	if (fd >= 0)
 		close(fd);
+	drop_reason(c, from, name);
 	printf("%s: %s/ -> %s/\n", name, spooldir_folder_name(from), spooldir_folder_name(to));
 	return EX_OK;
 }
@@ -163,7 +180,7 @@ static int rename_locked(struct cli *c, const char *name, enum folder from, enum
 /* retry_one - failed/ or hold/ -> new/, rewritten */
 static int retry_one(struct cli *c, const char *name, enum folder f)
 {
-	char err[CLI_ERR_MAX], side[SPOOLDIR_NAME_MAX + 32], rel[CLI_TIME_MAX], *data;
+	char err[CLI_ERR_MAX], rel[CLI_TIME_MAX], *data;
 	struct job j;
 	time_t exp;
 
@@ -199,8 +216,7 @@ static int retry_one(struct cli *c, const char *name, enum folder f)
 		return moved_err(c, name, f, F_NEW, e);
 	}
 	free(data);
-	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
-	spooldir_unlink(&c->sd, f, side);
+	drop_reason(c, f, name);
 	if (exp <= c->now)
 		printf("%s: %s/ -> new/ (note: it expired %s; spoold will fail it again)\n", name,
 		        spooldir_folder_name(f), cli_reltime(exp, c->now, rel, sizeof rel));

@@ -17,6 +17,10 @@
  *
  * Both work on the spool directly (lib/account, lib/pace); text from the
  * state files (the server's words) reaches the terminal only via cli_safe.
+ *
+ * status --write-page writes the status page (status.html, status.json,
+ * spoold.prom) from the same inputs spoold uses (lib/status): the
+ * accounts, state/status-counters and state/pace-relay.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,9 +32,11 @@
 #include "account.h"
 #include "cli.h"
 #include "pace.h"
+#include "status.h"
+#include "term.h"
 
 const char help_status[] =
-        "usage: spool status [--json]\n"
+        "usage: spool status [--json | --write-page]\n"
         "\n"
         "Is mail going out?  The state of the sending account (and of the fallback\n"
         "relay's, when one is configured): running; paused until a time the provider\n"
@@ -50,14 +56,24 @@ const char help_status[] =
         "           ACCOUNT is {\"state\" (running, rate-limited, blocked, probing),\n"
         "            \"since\", \"until\", \"category\", \"reason\", \"action\", \"reply\",\n"
         "            \"incident\"}; times in RFC 3339, null when not set\n"
+        "  --write-page\n"
+        "           print nothing, but (re)write the status page in the spool:\n"
+        "           status.html (for the front desk; patient data as status_detail\n"
+        "           allows), status.json and spoold.prom (Prometheus), as spoold\n"
+        "           does whenever something changes; from the accounts' states,\n"
+        "           state/status-counters and state/pace-relay.  For tests, or to\n"
+        "           refresh the page while spoold is stopped (run it as root or as\n"
+        "           the spoold user)\n"
         "\n"
         "Exit status: 0 sending (running, resuming or paused by a rate limit);\n"
         "  69 an account is blocked: a person must act (for monitoring: alert on 69);\n"
         "  74 or 77 a state file could not be read; 78 configuration.\n"
+        "  With --write-page: 0 written (whatever the state); 73 or 77 not written.\n"
         "\n"
         "Example:\n"
         "  spool status\n"
-        "  spool status >/dev/null || echo \"reminders are not going out\"\n";
+        "  spool status >/dev/null || echo \"reminders are not going out\"\n"
+        "  spool status --write-page\n";
 
 const char help_resume[] =
         "usage: spool resume [--json]\n"
@@ -149,6 +165,8 @@ static void print_account(struct cli *c, const struct acct *x)
 {
 	const struct account *a = &x->a;
 	char rel[CLI_TIME_MAX], when[CLI_TIME_MAX], hm[CLI_TIME_MAX], why[1024];
+	const char *word =
+	        term_paint(TERM_YELLOW, a->state == ACCT_PROBING ? "resuming" : "paused");
 
 	if (!x->ok) {
 		printf("%s: unknown (cannot read %s/state/account-%s: %s)\n", x->label, c->sd.path,
@@ -158,10 +176,10 @@ static void print_account(struct cli *c, const struct acct *x)
 	cli_safe(*a->reason ? a->reason : "the provider refused to send", 0, 0, why, sizeof why);
 	switch (a->state) {
 	case ACCT_RUNNING:
-		printf("%s: running\n", x->label);
+		printf("%s: %s\n", x->label, term_paint(TERM_GREEN, "running"));
 		return;
 	case ACCT_PROBING:
-		printf("%s: resuming: the next message is a test (%s%s)\n", x->label,
+		printf("%s: %s: the next message is a test (%s%s)\n", x->label, word,
 		        c->conf.probe_to ? "to " : "the next reminder waiting",
 		        c->conf.probe_to ? c->conf.probe_to : "");
 		printf("  Resumed %s; if the provider accepts it, sending runs as before; if not, "
@@ -170,18 +188,18 @@ static void print_account(struct cli *c, const struct acct *x)
 		return;
 	case ACCT_RATE_LIMITED:
 		if (!a->until)
-			printf("%s: paused — %s\n", x->label, why);
+			printf("%s: %s — %s\n", x->label, word, why);
 		else if (a->until > c->now)
-			printf("%s: paused until %s (%s) because the provider asked: %s\n",
-			        x->label, clock_time(a->until, c->now, hm, sizeof hm),
+			printf("%s: %s until %s (%s) because the provider asked: %s\n", x->label,
+			        word, clock_time(a->until, c->now, hm, sizeof hm),
 			        cli_reltime(a->until, c->now, rel, sizeof rel), why);
 		else
-			printf("%s: paused until %s (that time has passed: sending resumes "
+			printf("%s: %s until %s (that time has passed: sending resumes "
 			       "with the next message) — %s\n",
-			        x->label, clock_time(a->until, c->now, hm, sizeof hm), why);
+			        x->label, word, clock_time(a->until, c->now, hm, sizeof hm), why);
 		break;
 	case ACCT_BLOCKED:
-		printf("%s: STOPPED — %s\n", x->label, why);
+		printf("%s: %s — %s\n", x->label, term_paint(TERM_RED, "STOPPED"), why);
 		if (a->since)
 			printf("  Stopped %s (%s).\n",
 			        cli_reltime(a->since, c->now, rel, sizeof rel),
@@ -388,6 +406,60 @@ static int json_only_opts(struct cli *c, int argc, char **argv, int *rc)
 	return json;
 }
 
+/* write_page - spool status --write-page: status_write with what spoold would pass */
+static int write_page(struct cli *c)
+{
+	struct status_counters sc;
+	struct account acc[2];
+	struct acct v[2];
+	size_t n = load_accounts(c, v);
+	long long used = budget_used(c);
+	int per_day = c->conf.relay.pacing.per_day;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].ok) {
+			cli_err(c, "cannot read %s/state/account-%s: %s", c->sd.path,
+			        v[i].rc->section, strerror(v[i].err));
+			return v[i].err == EACCES ? EX_NOPERM : EX_IOERR;
+		}
+		acc[i] = v[i].a;
+	}
+	status_load(&sc, &c->sd, c->now);
+	if (status_write(&c->sd, &c->conf, &sc, acc, (int)n, per_day > 0 ? per_day : 0,
+	            used >= 0 ? (int)used : -1, c->now) < 0) {
+		int e = errno;
+		cli_err(c, "cannot write the status page in %s: %s", c->sd.path, strerror(e));
+		return e == EACCES || e == EPERM ? EX_NOPERM : EX_CANTCREAT;
+	}
+	return EX_OK;
+}
+
+/* status_opts - --json and --write-page; -1 on a usage error */
+static int status_opts(struct cli *c, int argc, char **argv, int *json, int *page, int *rc)
+{
+	static const struct option lo[] = {
+	        {"json", 0, 0, 'j'}, {"write-page", 0, 0, 'w'}, {0, 0, 0, 0}};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		if (ch != 'j' && ch != 'w') {
+			*rc = cli_badopt(c, ch, argv);
+			return -1;
+		}
+		*(ch == 'j' ? json : page) = 1;
+	}
+	if (optind < argc) {
+		*rc = cli_usage(c, "unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	if (*json && *page) {
+		*rc = cli_usage(c, "--json and --write-page do not go together");
+		return -1;
+	}
+	return 0;
+}
+
 /* cmd_status - spool status */
 int cmd_status(struct cli *c, int argc, char **argv)
 {
@@ -395,12 +467,14 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct acct v[2];
 	size_t n;
 	long long used;
-	int json, rc, arc;
+	int json = 0, page = 0, rc, arc;
 
-	if ((json = json_only_opts(c, argc, argv, &rc)) < 0)
+	if (status_opts(c, argc, argv, &json, &page, &rc) < 0)
 		return rc;
 	if ((rc = cli_open(c)) != EX_OK)
 		return rc;
+	if (page)
+		return write_page(c);
 	for (int f = 0; f < F_COUNT; f++)
 		if (spooldir_each(&c->sd, (enum folder)f, 0, scan_one, &s) != 0) {
 			cli_err(c, "cannot read %s/%s: %s", c->sd.path,

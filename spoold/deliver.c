@@ -159,6 +159,7 @@ static void file_corrupt_as(struct daemon *d, enum folder from, const char *name
 			why);
 	else
 		queue_log(d, "job=%s status=corrupt reason=\"%s\"", to, why);
+	deliver_note(d, STATUS_FAILED, "corrupt", -1);
 }
 
 /* file_corrupt - to corrupt/ under its own name when it can */
@@ -347,6 +348,11 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 		reply_category_name(v.cat), v.rule ? v.rule : "-",
 		(long)(done - (seen ? seen : done)), job_attempts(j), mid, text);
 	relay_note(d, r, ok, &rep, &v, j->to_email);
+	deliver_note(d,
+		ok ? STATUS_SENT
+		: (!stops && reply_job_fails(v.cat)) ? STATUS_FAILED
+						     : STATUS_DEFERRED,
+		reply_category_name(v.cat), r);
 	if (ok) {
 		job_spool_set_time(j, "sent", done);
 		job_spool_set_time(j, "next_attempt", 0);
@@ -401,6 +407,7 @@ static void process(struct daemon *d, struct job *j, const char *name, time_t no
 			blocked ? ", because sending was stopped: " : ".", blocked ? blocked : "");
 		job_spool_set_str(j, "category", "expired");
 		settle_fail(d, j, name, what, "Phone the patient.", NULL);
+		deliver_note(d, STATUS_FAILED, "expired", -1);
 		queue_log(d, "job=%s to=%s status=failed category=expired", name, j->to_email);
 		deliver_job_alert(d, "job-expired", name, what);
 		return;
@@ -487,4 +494,12 @@ void deliver_run(struct daemon *d, struct qjob *qj, int r)
 	}
 	close(lockfd);
 	d->unflushed++;
+	d->status_dirty = 1;
+}
+
+/* deliver_note - an outcome for the page's chart and the metrics */
+void deliver_note(struct daemon *d, enum status_event ev, const char *category, int r)
+{
+	status_note(&d->sc, ev, category, r >= 0 ? d->relay[r].name : "none", time(NULL));
+	d->status_dirty = 1;
 }

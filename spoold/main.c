@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reason.h"
 #include "spoold.h"
 #include "tmplset.h"
 
@@ -215,6 +216,7 @@ static void apply_timezone(const struct conf *c)
 {
 	if (c->timezone && setenv("TZ", c->timezone, 1) == 0)
 		tzset();
+	reason_set_zone(c->timezone);
 }
 
 /* setup_events - signalfd and inotify */
@@ -274,13 +276,16 @@ static void run(struct daemon *d)
 			struct qjob *qj = queue_pop(&d->q);
 			deliver_run(d, qj, r);
 			free(qj);
-			if (d->unflushed >= FLUSH_EVERY)
+			if (d->unflushed >= FLUSH_EVERY) {
 				deliver_flush(d);
+				daemon_status(d, pace_now_ms(), 0);
+			}
 			continue;
 		}
 		deliver_flush(d);
 		housekeeping(d, now, &next_house);
 		int64_t wake = (int64_t)next_house * 1000;
+		wake = earliest(wake, daemon_status(d, now_ms, 0));
 		wake = earliest(wake, (int64_t)queue_next_due(&d->q) * 1000);
 		wake = earliest(wake, (int64_t)relay_idle(d, now) * 1000);
 		if (top) {
@@ -359,11 +364,15 @@ int main(int argc, char **argv)
 	queue_init(&d.q);
 	apply_timezone(&d.conf);
 	relay_setup(&d);
+	status_load(&d.sc, &d.sd, time(NULL));
+	d.status_dirty = 1;
 	log_info("started: spool=%s relay=%s:%d tls=%s", d.conf.spool_dir, d.conf.relay.host,
 		d.conf.relay.port, conf_tls_name(d.conf.relay.tls));
 	rescan(&d);
 	run(&d);
+	daemon_status(&d, pace_now_ms(), 1);
 	relay_teardown(&d);
+	reason_set_zone(NULL);
 	queue_free(&d.q);
 	free(d.logs);
 	spooldir_gz_release();

@@ -106,6 +106,7 @@ void relay_state_changed(struct daemon *d)
 			log_info("relay %s: account %s -> %s (from state/)", rl->name,
 				account_state_name(rl->acct.state), account_state_name(a.state));
 			rl->acct = a;
+			d->status_dirty = 1;
 		}
 	}
 }
@@ -189,6 +190,7 @@ void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
 		smtp_close(rl->smtp);
 	int before_rejects = rl->acct.rejects;
 	if (account_note(&rl->acct, v, rcpt, rep->text, now)) {
+		d->status_dirty = 1;
 		smtp_close(rl->smtp);
 		account_save(&d->sd, &rl->acct);
 		raise_incident(d, rl, rep);
@@ -240,6 +242,28 @@ int relay_probe(struct daemon *d, int r)
 	}
 	relay_note(d, r, ok, &rep, &v, d->conf.probe_to);
 	return 1;
+}
+
+/* daemon_status - the status page, at most once a second */
+int64_t daemon_status(struct daemon *d, int64_t now_ms, int force)
+{
+	if (!d->status_dirty && !force)
+		return 0;
+	if (!force && now_ms - d->status_ms < 1000)
+		return d->status_ms + 1000;
+	struct account acc[2];
+	int per_day = d->relay[RELAY_PRIMARY].rc->pacing.per_day;
+	int used = (int)pace_used(&d->relay[RELAY_PRIMARY].pace, now_ms, pace_window_ms(86400));
+	for (int i = 0; i < d->nrelay; i++)
+		acc[i] = d->relay[i].acct;
+	if (status_write(&d->sd, &d->conf, &d->sc, acc, d->nrelay, per_day, used,
+		    (time_t)(now_ms / 1000)) < 0)
+		log_warn("%s: cannot write status.html/status.json/spoold.prom", d->sd.path);
+	if (status_save(&d->sc, &d->sd) < 0)
+		log_warn("state/status-counters: cannot save");
+	d->status_ms = now_ms;
+	d->status_dirty = 0;
+	return 0;
 }
 
 /* relay_flush - save changed pacing histories */

@@ -22,6 +22,7 @@
 #include "reply.h"
 #include "smtp.h"
 #include "spooldir.h"
+#include "status.h"
 
 #define RELAY_PRIMARY 0
 #define RELAY_FALLBACK 1
@@ -50,6 +51,9 @@ struct daemon {
 	char failed_reason[512];
 	char failed_event[32];
 	unsigned nfailed;
+	struct status_counters sc; /* the status page's chart and counters */
+	int status_dirty;          /* something changed since the page was written */
+	int64_t status_ms;         /* when the page was last written */
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */
@@ -64,6 +68,12 @@ void deliver_flush(struct daemon *d);
  * the next coalesced alert */
 void deliver_job_alert(struct daemon *d, const char *event, const char *name,
 	const char *reason);
+
+/* deliver_note - count an outcome for the status page and metrics */
+void deliver_note(struct daemon *d, enum status_event ev, const char *category, int r);
+/* daemon_status - rewrite the status page when due (at most once a second);
+ * the time it should be written next, or 0 */
+int64_t daemon_status(struct daemon *d, int64_t now_ms, int force);
 
 /* relay_setup - relays from the configuration; accounts and pacing loaded */
 void relay_setup(struct daemon *d);
