@@ -322,6 +322,36 @@ static int check_locale(const json_t *root, struct job *j, char *err, size_t err
 	return 1;
 }
 
+/* check_spool - spoold's own member, if present, must be as spoold writes it:
+ * attempts an array of objects with an RFC 3339 time, attempts_dropped a
+ * small count (a scheduler has no business writing it; a damaged one must
+ * not make a history that cannot be read back) */
+static int check_spool(const json_t *sp, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(sp, "attempts"), *v;
+	size_t i;
+
+	if (arr && !json_is_array(arr))
+		return fail(err, errlen, "spool.attempts: expected an array, got %s", type_name(arr));
+	json_array_foreach(arr, i, v)
+	{
+		json_t *t = json_object_get(v, "time"), *code = json_object_get(v, "code");
+		if (!json_is_object(v))
+			return fail(err, errlen, "spool.attempts[%zu]: expected an object, got %s", i,
+			        type_name(v));
+		if (!json_is_string(t) || rfc3339_parse(json_string_value(t), NULL, NULL) < 0)
+			return fail(err, errlen, "spool.attempts[%zu].time: not an RFC 3339 time", i);
+		if (code && !json_is_integer(code))
+			return fail(err, errlen, "spool.attempts[%zu].code: expected an integer, got %s",
+			        i, type_name(code));
+	}
+	v = json_object_get(sp, "attempts_dropped");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	                 json_integer_value(v) > 1000000000))
+		return fail(err, errlen, "spool.attempts_dropped: expected a count");
+	return 0;
+}
+
 /* validate - every known member, in a fixed order; the first problem wins */
 static int validate(const json_t *root, struct job *j, char *err, size_t errlen)
 {
@@ -342,6 +372,9 @@ static int validate(const json_t *root, struct job *j, char *err, size_t errlen)
 	        check_time(root, "expires", "expires", 0, &j->expires, NULL, err, errlen) < 0 ||
 	        opt_object(root, "data", NULL, &v, err, errlen) < 0 ||
 	        opt_object(root, "spool", NULL, &v, err, errlen) < 0)
+		return -1;
+	v = json_object_get(root, "spool");
+	if (json_is_object(v) && check_spool(v, err, errlen) < 0)
 		return -1;
 	return 0;
 }

@@ -31,6 +31,12 @@ struct bad {
 
 static const struct bad bad[] = {
         {"", "file is empty"},
+        /* spoold's own member, damaged (found by fuzzing) */
+        {"{" OK ",'spool':{'attempts':[{}]}}", "spool.attempts[0].time: not an RFC 3339 time"},
+        {"{" OK ",'spool':{'attempts':{}}}", "spool.attempts: expected an array, got object"},
+        {"{" OK ",'spool':{'attempts':[1]}}", "spool.attempts[0]: expected an object, got number"},
+        {"{" OK ",'spool':{'attempts_dropped':9223372036854775805}}",
+                "spool.attempts_dropped: expected a count"},
         {"   \n", "not valid JSON: unexpected token near end of file at line 2 column 0 (byte 4)"},
         {"{", "not valid JSON: string or '}' expected near end of file at line 1 column 1 (byte "
               "1)"},

@@ -205,7 +205,7 @@ static void test_steps(void **state)
 	(void)state;
 	assert_int_equal(reason_set_zone(NULL), 0);
 	/* A refused address: the caller's action, then phone, retry and a note. */
-	jane(&j, "{\"version\":1,\"attempts\":[{\"when\":\"2026-11-30T09:00:00Z\","
+	jane(&j, "{\"version\":1,\"attempts\":[{\"time\":\"2026-11-30T09:00:00Z\","
 	         "\"stage\":\"rcpt\",\"code\":550,\"text\":\"no\","
 	         "\"category\":\"recipient-invalid\"}]}");
 	t = reason_failed(&j, NAME, WHAT, ACTION, REPLY);
