@@ -7,7 +7,8 @@
  * anything else is sent, says EHLO again, and authenticates (AUTH PLAIN, or
  * LOGIN when PLAIN is not offered) inside TLS only.  smtp_send runs one
  * transaction on the open session; a rejected transaction is RSET and the
- * session kept, a timeout or a drop closes it.  The session owns its
+ * session kept, a timeout or a drop closes it.  smtp_send_dsn is the same
+ * with RFC 3461 parameters when the server offers DSN.  The session owns its
  * mailsmtp (created per connection) and frees it in smtp_close/smtp_free.
  *
  * How it uses libetpan, and why:
@@ -33,6 +34,10 @@
  * - Replies come from response_code/response, copied at once.  Before each
  *   step response_code is set to -1: still -1 afterwards means no reply was
  *   read (a write failed, or a local failure), 0 means the read failed.
+ * - DSN: mailesmtp_mail and mailesmtp_rcpt add RET=/ENVID= and NOTIFY=
+ *   only when parse_ehlo saw DSN, but write ENVID verbatim: it is encoded
+ *   as xtext here (RFC 3461 4.1), and kept within its 100 characters so
+ *   the 512-byte command line cannot be cut.
  *
  * Limits: getaddrinfo has no timeout.  libetpan's timeouts are per wait,
  * not deadlines: a server trickling a byte per wait can hold a step.
@@ -602,16 +607,56 @@ static int bad_address(const char *a, const char *what, enum smtp_stage st, stru
 	return n == 0 || n > 254 || i < n;
 }
 
-/* smtp_send - one transaction: MAIL, RCPT, DATA, the message, the final dot */
+/* xtext - envid as RFC 3461 xtext into buf (chars outside 33..126, '+'
+ * and '=' as +XX); 0 ok, -1 when it is empty or longer than ENVID's 100 */
+static int xtext(const char *envid, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	unsigned char c;
+
+	for (; *envid; envid++) {
+		c = (unsigned char)*envid;
+		if (c < 33 || c > 126 || c == '+' || c == '=') {
+			if (n + 3 >= size)
+				return -1;
+			buf[n++] = '+';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		} else {
+			if (n + 1 >= size)
+				return -1;
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/* smtp_send - one transaction without DSN parameters */
 int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
         struct smtp_reply *r)
 {
+	return smtp_send_dsn(s, from, to, NULL, msg, len, r);
+}
+
+/* smtp_send_dsn - one transaction: MAIL (with RET=HDRS ENVID= when the
+ * server offers DSN and envid is given), RCPT (NOTIFY=FAILURE,DELAY),
+ * DATA, the message, the final dot */
+int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
+        const char *msg, size_t len, struct smtp_reply *r)
+{
+	char xenv[SMTP_ENVID_MAX + 1] = "";
 	long long t0;
-	int reused, tries;
+	int reused, tries, dsn = 0, ret;
 
 	if (bad_address(from, "sender", STAGE_MAIL, r) ||
 	        bad_address(to, "recipient", STAGE_RCPT, r))
 		return -1;
+	/* an envid that does not fit ENVID's 100 characters is left out (the
+	 * bounce still names the Message-ID); RET= and NOTIFY= still go */
+	if (envid && xtext(envid, xenv, sizeof(xenv)) < 0)
+		xenv[0] = '\0';
 	/* libetpan always ends the data with CRLF.CRLF: drop one line end of ours */
 	if (len >= 2 && msg[len - 2] == '\r' && msg[len - 1] == '\n')
 		len -= 2;
@@ -621,8 +666,12 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
 		reused = smtp_is_open(s);
 		if (!reused && smtp_open(s, r) < 0)
 			return -1;
+		dsn = envid && (s->ms->esmtp & MAILSMTP_ESMTP_DSN);
 		t0 = begin(s);
-		if (mailsmtp_mail(s->ms, from) == MAILSMTP_NO_ERROR)
+		/* mailesmtp_mail adds RET= and ENVID= only when DSN was offered */
+		ret = dsn ? mailesmtp_mail(s->ms, from, 0, xenv[0] ? xenv : NULL)
+		          : mailsmtp_mail(s->ms, from);
+		if (ret == MAILSMTP_NO_ERROR)
 			break;
 		step_failed(s, r, STAGE_MAIL, t0);
 		/* a kept connection the server closed while idle: once more on a new one */
@@ -630,7 +679,10 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
 			return -1;
 	}
 	t0 = begin(s);
-	if (mailsmtp_rcpt(s->ms, to) != MAILSMTP_NO_ERROR)
+	ret = dsn ? mailesmtp_rcpt(s->ms, to,
+	                    MAILSMTP_DSN_NOTIFY_FAILURE | MAILSMTP_DSN_NOTIFY_DELAY, NULL)
+	          : mailsmtp_rcpt(s->ms, to);
+	if (ret != MAILSMTP_NO_ERROR)
 		return step_failed(s, r, STAGE_RCPT, t0);
 	t0 = begin(s);
 	if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)

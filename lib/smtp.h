@@ -47,6 +47,8 @@ struct smtp_reply {
 
 struct smtp;
 
+#define SMTP_ENVID_MAX 100 /* RFC 3461: characters of ENVID's xtext */
+
 /* smtp_new - a session for relay rc (rc must outlive the session) */
 struct smtp *smtp_new(const struct relay_conf *rc);
 /* smtp_open - connect, EHLO, TLS and verification, AUTH; 0 ok, -1 with r filled */
@@ -59,6 +61,15 @@ int smtp_is_open(const struct smtp *s);
  * timeout or a drop it is closed. */
 int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
 	size_t len, struct smtp_reply *r);
+/* smtp_send_dsn - smtp_send asking for RFC 3461 delivery status
+ * notifications: when envid is not NULL and the server offered DSN in its
+ * EHLO reply, MAIL FROM carries RET=HDRS ENVID=<envid as xtext> and RCPT
+ * TO carries NOTIFY=FAILURE,DELAY, so a bounce comes back with only the
+ * headers and Original-Envelope-Id: envid.  An envid whose xtext is empty
+ * or longer than SMTP_ENVID_MAX is left out (RET= and NOTIFY= still go).
+ * Without DSN offered, or with envid NULL, exactly what smtp_send sends. */
+int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
+	const char *msg, size_t len, struct smtp_reply *r);
 /* smtp_close - QUIT when the session is healthy, else just drop it */
 void smtp_close(struct smtp *s);
 /* smtp_free - close and release */

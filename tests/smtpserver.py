@@ -7,7 +7,7 @@ Built on aiosmtpd (Debian 12: 1.4.3); run it with /usr/bin/python3.
                   [--tls-cert C --tls-key K] [--starttls | --implicit-tls]
                   [--auth USER:PASSWORD [--auth-mechs PLAIN,LOGIN]]
                   [--script FILE] [--provider FILE] [--stats FILE]
-                  [--host ADDR] [--verbose]
+                  [--dsn] [--host ADDR] [--verbose]
 
 --port 0 picks a free port.  Once listening, "PORT\\n" is written to the
 ready file (a temporary file renamed into place), so a test waits for the
@@ -28,6 +28,13 @@ says whether it was encrypted, "sni" is the name the client sent in SNI
 (null without AUTH), "size" the byte count, "time" seconds since the epoch
 (the same instant the provider simulation counts the message at, so a test
 can compute when it leaves a sliding window).
+
+--dsn offers DSN (RFC 3461) in the EHLO reply, accepts the RET= and ENVID=
+parameters of MAIL and the NOTIFY= and ORCPT= of RCPT (aiosmtpd alone
+refuses any with 555), and adds them to the log line as sent (case kept,
+xtext not decoded): "mail_params": {"RET": "HDRS", "ENVID": "..."} and
+"rcpt_params": [{"NOTIFY": "FAILURE,DELAY"}, ...] (one object per
+recipient, {} when it had none).  Without --dsn the log has neither key.
 
 The script (--script FILE, JSON) is a list of rules, tried in order; the
 first that applies is used and counted:
@@ -189,6 +196,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, syntax
 
 STAGES = ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end")
 ACTIONS = ("reply", "drop", "stall", "accept_then_blackhole")
+DSN_MAIL_PARAMS = ("RET", "ENVID")
+DSN_RCPT_PARAMS = ("NOTIFY", "ORCPT")
 
 
 class Script:
@@ -703,7 +712,8 @@ class Mbox:
             "message_id": mid.strip() if mid else None,
             "size": len(content),
             "time": time.time() if now is None else now,
-        }
+        } | ({"mail_params": getattr(envelope, "dsn_mail", {}),
+              "rcpt_params": getattr(envelope, "dsn_rcpt", [])} if smtp.dsn else {})
 
     def save(self, envelope, smtp, now=None, **extra):
         """Save the message and log it; returns its number."""
@@ -731,6 +741,24 @@ def reply_lines(text):
             for i, ln in enumerate(lines)]
 
 
+def split_dsn_params(arg, names):
+    """arg without the DSN parameters in names, and those parameters as a
+    dict (keys upper case, values as sent); None when one is malformed."""
+    if not arg or ">" not in arg:
+        return arg, {}
+    head, _, tail = arg.rpartition(">")
+    keep, found = [], {}
+    for word in tail.split():
+        key, eq, value = word.partition("=")
+        if key.upper() in names:
+            if not eq or not value or key.upper() in found:
+                return None, None
+            found[key.upper()] = value
+        else:
+            keep.append(word)
+    return " ".join([head + ">"] + keep), found
+
+
 def address_of(arg):
     """The address inside <...> of a MAIL/RCPT argument, else the argument."""
     if arg and "<" in arg and ">" in arg:
@@ -743,8 +771,10 @@ class ScriptedSMTP(SMTP):
 
     connections = 0
 
-    def __init__(self, handler, script, provider, **kw):
+    def __init__(self, handler, script, provider, dsn=False, **kw):
         super().__init__(handler, **kw)
+        self.dsn = dsn
+        self.in_ehlo = False
         self.script = script
         self.provider = provider
         self.auth_required = kw.get("auth_required", False)
@@ -837,7 +867,31 @@ class ScriptedSMTP(SMTP):
     async def smtp_EHLO(self, hostname):
         self.tick()
         if not await self.act(self.script.match("ehlo", hostname)):
-            await super().smtp_EHLO(hostname)
+            self.in_ehlo = True
+            try:
+                await super().smtp_EHLO(hostname)
+            finally:
+                self.in_ehlo = False
+
+    async def push(self, status):
+        # --dsn: "250-DSN" just before the last line of the EHLO reply
+        if self.dsn and self.in_ehlo and status.startswith("250 "):
+            await super().push("250-DSN")
+        await super().push(status)
+
+    async def dsn_params(self, arg, names):
+        """--dsn: arg without the parameters in names, and those parameters;
+        (None, None) after a 501 for a malformed one."""
+        if not self.dsn:
+            return arg, {}
+        rest, params = split_dsn_params(arg, names)
+        if rest is None:
+            await self.push("501 5.5.4 Syntax error in DSN parameters")
+            return None, None
+        if params.get("RET", "FULL").upper() not in ("FULL", "HDRS"):
+            await self.push("501 5.5.4 RET must be FULL or HDRS")
+            return None, None
+        return rest, params
 
     async def smtp_HELO(self, hostname):
         self.tick()
@@ -877,7 +931,13 @@ class ScriptedSMTP(SMTP):
                 and await self.answer(self.provider.check("mail", address_of(arg),
                                                           self.conn))):
             return
+        arg, params = await self.dsn_params(arg, DSN_MAIL_PARAMS)
+        if arg is None:
+            return
         await super().smtp_MAIL(arg)
+        if self.dsn and self.envelope.mail_from and not hasattr(self.envelope, "dsn_mail"):
+            self.envelope.dsn_mail = params
+            self.envelope.dsn_rcpt = []
 
     async def smtp_RCPT(self, arg):
         self.tick()
@@ -886,7 +946,13 @@ class ScriptedSMTP(SMTP):
         if self.envelope.mail_from and await self.answer(
                 self.provider.check("rcpt", address_of(arg), self.conn)):
             return
+        arg, params = await self.dsn_params(arg, DSN_RCPT_PARAMS)
+        if arg is None:
+            return
+        n = len(self.envelope.rcpt_tos)
         await super().smtp_RCPT(arg)
+        if self.dsn and len(self.envelope.rcpt_tos) > n:
+            self.envelope.dsn_rcpt.append(params)
 
     async def smtp_DATA(self, arg):
         self.tick()
@@ -1003,7 +1069,7 @@ async def serve(args, script, provider):
                                           if m not in args.auth_mechs.split(",")])
     handler = Handler(Mbox(args.mbox), script, provider)
     server = await loop.create_server(
-        lambda: ScriptedSMTP(handler, script, provider, **kw), host=args.host,
+        lambda: ScriptedSMTP(handler, script, provider, dsn=args.dsn, **kw), host=args.host,
         port=args.port, ssl=ctx if args.implicit_tls else None)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -1051,6 +1117,7 @@ def main():
     p.add_argument("--script")
     p.add_argument("--provider", metavar="FILE", help="provider simulation (JSON)")
     p.add_argument("--stats", metavar="FILE", help="statistics, rewritten after each change")
+    p.add_argument("--dsn", action="store_true", help="offer DSN, log RET/ENVID/NOTIFY/ORCPT")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if (args.starttls or args.implicit_tls) and not (args.tls_cert and args.tls_key):
