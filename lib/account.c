@@ -120,13 +120,6 @@ int account_save(struct spooldir *sd, const struct account *a)
 	json_t *o = json_object(), *rc = json_array();
 	int rcode;
 
-	if (sd->fd[F_STATE] < 0) {
-		if (mkdirat(sd->root, "state", 0750) < 0 && errno != EEXIST)
-			return -1;
-		sd->fd[F_STATE] = openat(sd->root, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sd->fd[F_STATE] < 0)
-			return -1;
-	}
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "state", json_string(account_state_name(a->state)));
 	put_time(o, "since", a->since);

@@ -330,13 +330,6 @@ int pace_save(const struct pace *p, struct spooldir *sd, const char *name)
 		errno = EINVAL;
 		return -1;
 	}
-	if (sd->fd[F_STATE] < 0) { /* made by the first save */
-		if (mkdirat(sd->root, "state", 0750) < 0 && errno != EEXIST)
-			return -1;
-		sd->fd[F_STATE] = openat(sd->root, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sd->fd[F_STATE] < 0)
-			return -1;
-	}
 	buf = malloc(size);
 	if (!buf)
 		return -1;

@@ -371,6 +371,16 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
         size_t len, time_t mtime)
 {
 	char tmp[SPOOLDIR_NAME_MAX + 64];
+
+	/* ids/ and state/ may not exist yet in a spool spoold never opened. */
+	if (sd->fd[f] < 0 && (int)f >= F_IDS) {
+		const char *dir = (int)f == F_IDS ? "ids" : "state";
+		if (mkdirat(sd->root, dir, 0750) < 0 && errno != EEXIST)
+			return -1;
+		sd->fd[f] = openat(sd->root, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sd->fd[f] < 0)
+			return -1;
+	}
 	int fd = sd_write_temp(
 	        sd, sd->fd[f], name, data, len, mtime, f == F_ACTIVE, tmp, sizeof tmp);
 

@@ -78,7 +78,8 @@ char *spooldir_newname(char *buf, size_t len);
 int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max,
 	char **buf, size_t *len, struct stat *st, char *err, size_t errlen);
 /* spooldir_write - write data as folder/name atomically (hidden temp +
- * rename); mtime 0 leaves the time alone.  Durable (or batched).  Not for
+ * rename); mtime 0 leaves the time alone.  Durable (or batched).  ids/ and
+ * state/ are made on the first write when missing.  Not for
  * a job in active/: the new inode would be unlocked (use spooldir_move). */
 int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
 	size_t len, time_t mtime);

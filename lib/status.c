@@ -244,13 +244,6 @@ int status_save(const struct status_counters *sc, struct spooldir *sd)
 	FILE *fp;
 	int rc;
 
-	if (sd->fd[F_STATE] < 0) {
-		if (mkdirat(sd->root, "state", 0750) < 0 && errno != EEXIST)
-			return -1;
-		sd->fd[F_STATE] = openat(sd->root, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sd->fd[F_STATE] < 0)
-			return -1;
-	}
 	if (!(fp = open_memstream(&text, &len)))
 		return -1;
 	fprintf(fp, "%s %d\nhour0 %lld\n", COUNTERS_MAGIC, COUNTERS_VERSION, (long long)sc->hour0);
