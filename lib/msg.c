@@ -119,8 +119,8 @@ static void qp_line(FILE *fp, const char *p, size_t n)
 }
 
 /* msg_plain - a short plain-text message */
-char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject,
-        const char *body, const char *extra, time_t now, size_t *len)
+char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject, const char *body,
+        const char *extra, const char *id, time_t now, size_t *len)
 {
 	char date[TIMEFMT_MAX], msgid[MSG_ID_MAX], name[96], *subj, *phrase = NULL, *out = NULL;
 	static unsigned seq;
@@ -129,7 +129,10 @@ char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject
 	if (!fp)
 		return NULL;
 	snprintf(name, sizeof name, "note.%lld.%ld.%u", (long long)now, (long)getpid(), ++seq);
-	msg_message_id(name, rc->from, msgid, sizeof msgid);
+	if (id)
+		snprintf(msgid, sizeof msgid, "%s", id);
+	else
+		msg_message_id(name, rc->from, msgid, sizeof msgid);
 	if (rc->from_name && *rc->from_name)
 		phrase = rfc2047_phrase(rc->from_name, 6);
 	fprintf(fp, "From: %s%s<%s>\r\n", phrase ? phrase : "", phrase ? " " : "",

@@ -10,13 +10,11 @@
  * securing the connection, signing in, sending), the classifier's
  * explanation and action (lib/reply), and the server's own words last.
  *
- * The message is built here, not from a template: a few ASCII lines, the
- * From display name through rfc2047, the header section checked with
- * mime_header_check.  Nothing touches the spool: no job, no pacing count,
- * no change to the account's state (the state is only read, to remind
- * staff to run spool resume when a stopped account now works).  The
- * passwords are read with the configuration (CLI_SECRETS), before
- * privileges are dropped.
+ * The message is msg_plain's (the same as spoold's probe), not a template,
+ * its header section checked with mime_header_check.  Nothing touches the spool: no job, no pacing
+ * count, no change to the account's state (the state is only read, to remind staff to run spool
+ * resume when a stopped account now works).  The passwords are read with the configuration
+ * (CLI_SECRETS), before privileges are dropped.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +31,6 @@
 #include "mime.h"
 #include "msg.h"
 #include "reply.h"
-#include "rfc2047.h"
 #include "smtp.h"
 #include "timefmt.h"
 
@@ -107,54 +104,31 @@ static void host_name(char *buf, size_t len)
 			*p = '-';
 }
 
-/* build - the test message (CRLF line ends), malloc'ed; NULL with why in err */
+/* build - the test message (msg_plain), malloc'ed; NULL with why in err */
 static char *build(struct cli *c, const struct relay_conf *rc, const char *to, const char *msgid,
         size_t *len, char *err, size_t errlen)
 {
-	char date[TIMEFMT_MAX], host[256], *name = NULL, *msg = NULL;
-	size_t size = 0;
-	FILE *fp;
+	char host[256], *body = NULL, *msg;
 
 	host_name(host, sizeof host);
-	if (rc->from_name && *rc->from_name && !(name = rfc2047_phrase(rc->from_name, 6))) {
+	if (asprintf(&body,
+	            "This is a test message from spoold, the appointment reminder spool.\n"
+	            "\n"
+	            "It was sent by the command \"spool test\" on %s through the\n"
+	            "[%s] relay %s:%d, as %s, to check that this account can send.\n"
+	            "It is not a reminder and contains no patient information.\n"
+	            "Nothing needs to be done; you may delete it.\n",
+	            host, rc->section, rc->host, rc->port, rc->from) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!(fp = open_memstream(&msg, &size))) {
-		free(name);
-		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	if (name)
-		fprintf(fp, "From: %s <%s>\r\n", name, rc->from);
-	else
-		fprintf(fp, "From: %s\r\n", rc->from);
-	fprintf(fp,
-	        "To: %s\r\n"
-	        "Subject: " TEST_SUBJECT "\r\n"
-	        "Date: %s\r\n"
-	        "Message-ID: %s\r\n"
-	        "MIME-Version: 1.0\r\n"
-	        "Content-Type: text/plain; charset=utf-8\r\n"
-	        "Content-Transfer-Encoding: 7bit\r\n"
-	        "Auto-Submitted: auto-generated\r\n"
-	        "\r\n"
-	        "This is a test message from spoold, the appointment reminder spool.\r\n"
-	        "\r\n"
-	        "It was sent by the command \"spool test\" on %s through the\r\n"
-	        "[%s] relay %s:%d, as %s, to check that this account can send.\r\n"
-	        "It is not a reminder and contains no patient information.\r\n"
-	        "Nothing needs to be done; you may delete it.\r\n",
-	        to, rfc5322_date(c->now, date, sizeof date), msgid, host, rc->section, rc->host,
-	        rc->port, rc->from);
-	free(name);
-	if (fclose(fp) != 0 || !msg) {
-		free(msg);
+	msg = msg_plain(rc, to, TEST_SUBJECT, body, NULL, msgid, c->now, len);
+	free(body);
+	if (!msg) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	*len = size;
-	if (mime_header_check(msg, size, err, errlen) < 0) {
+	if (mime_header_check(msg, *len, err, errlen) < 0) {
 		free(msg);
 		return NULL;
 	}

@@ -222,7 +222,7 @@ int relay_probe(struct daemon *d, int r)
 		"spoold sends this message after staff ran `spool resume`, to check that the\n"
 		"mail account can send again before the reminders go out.\n"
 		"Nothing needs to be done.\n",
-		"X-Spool-Probe: yes", now, &len);
+		"X-Spool-Probe: yes", NULL, now, &len);
 	if (!msg)
 		return 0;
 	int ok = smtp_send(rl->smtp, rl->rc->from, d->conf.probe_to, msg, len, &rep) == 0;
