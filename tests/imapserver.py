@@ -163,6 +163,16 @@ def _uids(d):
     return out
 
 
+def _order(base):
+    """A sort key putting Maildir names in delivery order: the seconds, the
+    microseconds (M...) and deliver()'s sequence (Q...) as numbers (they are
+    not zero-padded, so "M64623" must sort before "M100000"), then the name."""
+    m = re.match(r"(\d+)\.(?:[^.]*?M(\d+))?(?:[^.]*?Q(\d+))?", base)
+    if not m:
+        return (float("inf"), 0, 0, base)
+    return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0), base)
+
+
 def list_folder(root, user, folder):
     """user's messages in folder: dicts with file, uid (None before Dovecot
     saw it), flags (\\Seen, ...), keywords, message_id; in delivery order."""
@@ -187,7 +197,7 @@ def list_folder(root, user, folder):
             out.append({"file": f"{sub}/{name}", "uid": uids.get(base),
                         "flags": [STANDARD_FLAGS[c] for c in letters if c in STANDARD_FLAGS],
                         "keywords": [kw.get(c, c) for c in letters if c.islower()],
-                        "message_id": msgid, "_key": base})
+                        "message_id": msgid, "_key": _order(base)})
     out.sort(key=lambda r: (r["uid"] is None, r["uid"] or 0, r["_key"]))
     for r in out:
         del r["_key"]

@@ -142,6 +142,114 @@ proceeds normally.  So a script can add what the provider does not model
 (a drop after the final dot for one patient, a stall at RCPT, a 552 at
 data-end) on top of an account that throttles.
 
+Mailboxes: what the provider does with what it accepted
+--------------------------------------------------------
+With "mailboxes" the provider files and delivers the messages it accepts
+into the Maildirs of a private Dovecot (tests/imapserver.py, written with
+its deliver(), so ownership is right when running as root), as a real
+provider would: a copy in the account's Sent folder, the message in the
+recipients' INBOXes, bounces and notices in the account's INBOX.  Every
+delivery for a message is made when it is accepted, before the reply to
+the final dot is sent (and the stats file rewritten after them), so once a
+client has its 250 the files are in place; Dovecot sees them at the next
+SELECT or NOOP.  Members (all need "mailboxes"):
+
+  "mailboxes": {
+     "imap_dir": PATH,   tests/imapserver.py's --dir (harness_imap's
+                         ImapServer.data); must exist.  A relative PATH is
+                         relative to the provider file.
+     "account": USER,    the sending account's Dovecot user, whose INBOX
+                         receives bounces and notices (default: sent.user)
+     "sent": {"user": USER, "folder": "Sent"},
+                         file a copy of every accepted message (the bytes
+                         as received, flag \\Seen) in USER's FOLDER, as Gmail
+                         and Outlook do with SMTP submissions; user defaults
+                         to account, folder to "Sent".  Omitted: the provider
+                         does not file sent mail.
+     "deliver": {ADDRESS: USER or {"user": USER, "imap_dir": PATH}, ...}
+                         a recipient ADDRESS (compared case-insensitively)
+                         whose mail goes to USER's INBOX (in imap_dir, or
+                         another Dovecot's PATH: a mailbox on another
+                         provider, e.g. a canary), with Return-Path,
+                         Delivered-To and Received prepended; one copy per
+                         USER however many of its addresses a message names.
+                         Recipients not listed are not delivered anywhere.
+  }
+  "silent_drop_after": N
+                    the first N accepted messages are delivered as above;
+                    every later one is answered 250 and stored in the mbox
+                    and log.jsonl as usual (its log line has
+                    "silently_dropped": true: the provider did accept it),
+                    but delivered into no recipient mailbox and bounced to
+                    no one.  (accept_then_blackhole_after is the other kind
+                    of loss: the message is also kept out of the mbox; a
+                    blackholed message, by it or by a script rule, is not
+                    delivered either.)  Counted over all accepted messages,
+                    like accept_then_blackhole_after.
+  "silent_drop_files_sent": true|false
+                    whether a silently dropped (or blackholed) message is
+                    still filed in Sent (default true: Gmail's Sent shows
+                    it).
+  "bounce": ["substr", ...]
+                    a RCPT address containing one of them is accepted (250
+                    at RCPT and at the end of DATA; bad_recipients is checked
+                    first), and then, like Gmail for an unknown remote
+                    recipient, an RFC 3464 report is delivered into the
+                    account's INBOX: one per bounced recipient, From: Mail
+                    Delivery Subsystem <mailer-daemon@googlemail.com>, To:
+                    the envelope sender, Subject: Delivery Status
+                    Notification (Failure), a fresh Message-ID and Date,
+                    In-Reply-To/References and X-Failed-Recipients;
+                    multipart/report; report-type=delivery-status with a
+                    text/plain part (Gmail's "Address not found" text), a
+                    message/delivery-status part (Reporting-MTA: dns;
+                    googlemail.com, Original-Envelope-Id: the ENVID of MAIL
+                    as received (xtext not decoded; needs --dsn), X-Original-
+                    Message-ID, Original-Recipient: the ORCPT of RCPT (xtext
+                    decoded) when given, Final-Recipient: rfc822; ADDRESS,
+                    Action: failed, Status: 5.1.1, Diagnostic-Code: smtp;
+                    Gmail's 550-5.1.1 "The email account that you tried to
+                    reach does not exist..." in 4 folded lines), and the
+                    original's header block as text/rfc822-headers (the
+                    whole message as message/rfc822 when MAIL said
+                    RET=FULL).  Gmail's wording whatever the profile.  With
+                    --dsn, a recipient whose NOTIFY= does not include
+                    FAILURE gets no report (counted in bounces_suppressed).
+                    A bounced address is never delivered (even if listed in
+                    mailboxes.deliver); a silently dropped message bounces
+                    nothing.
+  "notice": {"after": N, "kind": KIND, "user": USER} or a list of them
+                    when the Nth message is accepted (counted over all
+                    accepted; 0: at start-up, before the ready file), a
+                    provider notice is delivered, once, into USER's INBOX
+                    (default: the account), with that provider's sender,
+                    subject and text.  It only informs: combine it with
+                    suspend_after to block the account too.  KIND, and the
+                    notice spoold's dsn_parse (lib/dsn_notice.c) makes of it:
+                      zoho            "Email Outgoing Blocked - ACCOUNT" from
+                                      noreply@zohomail.com; zoho-outgoing-blocked
+                      outlook         "We've temporarily blocked your account"
+                                      (we detected unusual activity; blocked
+                                      from sending) from no-reply@microsoft.com;
+                                      microsoft-account-blocked
+                      outlook-verify  "Verify your account" (unusual
+                                      activity) from account-security-noreply@
+                                      accountprotection.microsoft.com;
+                                      microsoft-verify-account
+                      google          "Sign-in attempt was blocked" from
+                                      no-reply@accounts.google.com;
+                                      google-signin-blocked
+                      google-critical "Critical security alert";
+                                      google-critical-security-alert
+                      ses             "Sending paused for your Amazon SES
+                                      account in the US East (N. Virginia)
+                                      region" from no-reply-aws@amazon.com;
+                                      ses-sending-paused
+                    (NOTICES in this file; ACCOUNT is the account's user.)
+
+A delivery that fails (an unwritable directory, say) is written to
+standard error and counted in mailbox_errors; the reply is still 250.
+
 Examples:
     {"profile": "gmail", "per_minute": 10, "on_exceed": "suspend",
      "verified_flag": "verified"}                  the pacing bench's provider
@@ -151,9 +259,17 @@ Examples:
     {"profile": "mailgun", "daily_quota": 5, "day_seconds": 30}
                                    421 ... try again after <date> at RCPT
     {"random_4xx": 0.1, "seed": 1, "bad_recipients": ["nobody@"]}
+    {"profile": "gmail", "mailboxes": {"imap_dir": "/tmp/t/imap-1/server",
+       "sent": {"user": "office@example.com"},
+       "deliver": {"canary@other.example": "canary@other.example"}},
+     "silent_drop_after": 3, "bounce": ["nobody@"],
+     "notice": {"after": 5, "kind": "google"}}
+                          Sent copies, canary deliveries, 250-then-lost from
+                          the 4th on, Gmail bounces, a blocked-sign-in alert
 tests/e2e/harness.py: SmtpServer(..., provider={...} or PATH, stats=True)
 writes DIR/provider.json and keeps DIR/stats.json (attributes provider_file,
-stats_file).
+stats_file); tests/e2e/harness_imap.py: ImapServer.mailboxes(...) builds the
+"mailboxes" member for that server.
 
 Stats (--stats FILE, JSON; with or without --provider) are rewritten
 atomically (temporary file, rename) after every change, and once before the
@@ -170,7 +286,12 @@ the server notices a connection, so wait for them on the file itself:
      "violation_log": [{"time": ..., "limit": "per_minute", "in_window": 10,
                         "stage": "mail", "conn": 4}, ...],   (last 1000)
      "auth_attempts": 5, "auth_failures": 0,       (AUTH commands; bad passwords)
-     "connections": 4, "concurrent_connections": 0, "max_concurrent_connections": 2}
+     "connections": 4, "concurrent_connections": 0, "max_concurrent_connections": 2,
+     "filed_sent": 3, "delivered_mailboxes": 2,    (Sent copies; recipient INBOX copies)
+     "silently_dropped": 1,                        (past silent_drop_after)
+     "bounces_sent": 1, "bounces_suppressed": 0,   (reports delivered; NOTIFY without FAILURE)
+     "notices_sent": 1, "notices": ["google"],     (the kinds, in order)
+     "mailbox_errors": 0}                          (the mailbox counts: 0 without "mailboxes")
 "refused" counts the provider's and the script's 4xx/5xx replies by their
 text (lines joined by "\\n", placeholders filled in); aiosmtpd's own
 replies (530, 535, syntax errors) are not counted there.
@@ -181,15 +302,19 @@ import asyncio
 import collections
 import email.parser
 import email.policy
+import email.utils
+import importlib.util
 import json
 import logging
 import math
 import os
 import random
+import re
 import signal
 import ssl
 import sys
 import time
+import uuid
 import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, syntax
@@ -370,7 +495,8 @@ KIND_STAGES = {"suspended": ("auth", "mail", "rcpt", "data", "data-end"),
 PROVIDER_KEYS = ("profile", "suspend_after", "verified_flag", "daily_quota", "day_seconds",
                  "per_minute", "minute_seconds", "on_exceed", "login_throttle", "random_4xx",
                  "seed", "bad_recipients", "accept_then_blackhole_after", "drop_after_dot",
-                 "stall", "replies", "stages")
+                 "stall", "replies", "stages", "mailboxes", "silent_drop_after",
+                 "silent_drop_files_sent", "bounce", "notice")
 VIOLATION_LOG_MAX = 1000
 
 
@@ -417,6 +543,258 @@ def _strings(key, v):
     if not isinstance(v, list) or not all(isinstance(s, str) and s for s in v):
         raise ValueError(f"{key} must be a list of non-empty strings")
     return list(v)
+
+
+# ---------------------------------------------------------------- mailboxes
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_imapserver = None
+
+
+def imapserver():
+    """tests/imapserver.py, imported by path (its deliver() writes Maildirs)."""
+    global _imapserver
+    if _imapserver is None:
+        spec = importlib.util.spec_from_file_location("imapserver",
+                                                      os.path.join(HERE, "imapserver.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _imapserver = mod
+    return _imapserver
+
+
+def xtext_decode(s):
+    """RFC 3461 xtext ("+2B" is "+") decoded; a malformed "+" is kept."""
+    return re.sub(r"\+([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), s)
+
+
+def rfc5322_date(t):
+    """t (epoch seconds) as an RFC 5322 date, UTC ("+0000")."""
+    return time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t))
+
+
+def crlf(text):
+    """text (with \n line ends) as CRLF bytes."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def header_block(content):
+    """The header block of a message's bytes (without the blank line), CRLF."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = content.find(sep)
+        if i >= 0:
+            return content[:i].replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return content.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+# Gmail's report for an unknown remote recipient (tests/data/bounces/gmail-bounce.eml).
+GMAIL_DSN_DIAGNOSTIC = (
+    "smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try\n"
+    " 550-5.1.1 double-checking the recipient's email address for typos or\n"
+    " 550-5.1.1 unnecessary spaces. For more information, go to\n"
+    " 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser {id} - gsmtp")
+GMAIL_DSN_TEXT = (  # Gmail's lines, as long as Gmail writes them
+    "\n** Address not found **\n\n"
+    "Your message wasn't delivered to {rcpt} because the address couldn't be found, "
+    "or is unable to receive mail.\n\n"
+    "Learn more here: https://support.google.com/mail/?p=NoSuchUser\n\n"
+    "The response was:\n\n"
+    "The email account that you tried to reach does not exist. Please try "
+    "double-checking the recipient's email address for typos or unnecessary spaces. "
+    "For more information, go to https://support.google.com/mail/?p=NoSuchUser\n")
+
+# Provider notices: sender, subject (RFC 2047 as the provider sends it),
+# content type and text; {account} is filled in.  "notice" is
+# what spoold's dsn_parse calls it (lib/dsn_notice.c), checked by the tests.
+NOTICES = {
+    "zoho": {
+        "notice": "zoho-outgoing-blocked",
+        "from": "Zoho Mail <noreply@zohomail.com>",
+        "domain": "zohomail.com",
+        "subject": "Email Outgoing Blocked - {account}",
+        "type": "text/html; charset=UTF-8",
+        "body": """<html><body>
+<p>Dear User,</p>
+<p>We have detected unusual outgoing activity from your account
+<b>{account}</b>. To protect your account and our servers, outgoing email
+from your account has been blocked temporarily.</p>
+<p>If the emails were sent by you, you can unblock your account by clicking
+the link below and completing the verification.</p>
+<p><a href="https://mail.zoho.com/UnblockMe">Unblock Email Sending</a></p>
+<p>Regards,<br>Zoho Mail Team</p>
+</body></html>
+"""},
+    "outlook": {
+        "notice": "microsoft-account-blocked",
+        "from": "Outlook.com <no-reply@microsoft.com>",
+        "domain": "microsoft.com",
+        "subject": "=?utf-8?Q?We=E2=80=99ve_temporarily_blocked_your_account?=",
+        "type": "text/plain; charset=utf-8",
+        "body": """We've temporarily blocked your account
+
+We've detected unusual activity in your Outlook.com account {account}.
+To help keep you safe, your account has been blocked from sending email.
+
+To unblock your account, sign in and we'll send a security code to a phone
+number or email address you choose.
+
+Unblock account: https://account.live.com/Abuse
+
+Thanks,
+The Outlook.com team
+"""},
+    "outlook-verify": {
+        "notice": "microsoft-verify-account",
+        "from": "Microsoft account team "
+                "<account-security-noreply@accountprotection.microsoft.com>",
+        "domain": "accountprotection.microsoft.com",
+        "subject": "Verify your account",
+        "type": "text/plain; charset=utf-8",
+        "body": """Microsoft account
+
+Verify your account
+
+We've detected unusual activity on the Microsoft account {account}.
+Until you verify your account, you won't be able to send email from it.
+
+To verify your account, sign in and we'll send a security code to a phone
+number or email address you choose.
+
+Verify: https://account.live.com/proofs/Verify
+
+Thanks,
+The Microsoft account team
+"""},
+    "google": {
+        "notice": "google-signin-blocked",
+        "from": "Google <no-reply@accounts.google.com>",
+        "domain": "accounts.google.com",
+        "subject": "Sign-in attempt was blocked",
+        "type": "text/plain; charset=UTF-8; format=flowed; delsp=yes",
+        "body": """[image: Google]
+Sign-in attempt was blocked
+
+
+{account}
+Someone just used your password to try to sign in to your account from a
+non-Google app. Google blocked them, but you should check what happened.
+Review your account activity to make sure no one else has access.
+
+Check activity
+<https://myaccount.google.com/notifications>
+
+You received this email to let you know about important changes to your
+Google Account and services.
+(c) 2025 Google LLC, 1600 Amphitheatre Parkway, Mountain View, CA 94043, USA
+"""},
+    "google-critical": {
+        "notice": "google-critical-security-alert",
+        "from": "Google <no-reply@accounts.google.com>",
+        "domain": "accounts.google.com",
+        "subject": "Critical security alert",
+        "type": "text/plain; charset=UTF-8",
+        "body": """Critical security alert
+
+Suspicious activity detected on {account}.
+Someone might be trying to access your Google Account. To protect your
+account, Google has taken some actions. Check the activity now.
+
+Check activity: https://myaccount.google.com/notifications
+"""},
+    "ses": {
+        "notice": "ses-sending-paused",
+        "from": "Amazon Web Services <no-reply-aws@amazon.com>",
+        "domain": "us-east-1.amazonses.com",
+        "subject": "Sending paused for your Amazon SES account in the US East "
+                   "(N. Virginia) region",
+        "type": "text/plain; charset=UTF-8",
+        "body": """Hello,
+
+We have paused the ability of your Amazon SES account ({account}) to send
+email in the US East (N. Virginia) region because the bounce rate of your
+account exceeds the maximum we allow.
+
+To request that we review this decision, open the Amazon SES account
+dashboard in the AWS console and respond to this case.
+
+Sincerely,
+Amazon Web Services
+"""},
+}
+
+
+def notice_message(kind, account, to, now):
+    """The bytes of provider notice kind for account (a Dovecot user), To: to."""
+    n = NOTICES[kind]
+    text = f"""Return-Path: <{email.utils.parseaddr(n["from"])[1]}>
+Delivered-To: {account}
+Date: {rfc5322_date(now)}
+From: {n["from"]}
+To: {to}
+Message-ID: {email.utils.make_msgid(uuid.uuid4().hex[:16], domain=n["domain"])}
+Subject: {n["subject"].format(account=account)}
+MIME-Version: 1.0
+Content-Type: {n["type"]}
+Content-Transfer-Encoding: 8bit
+
+{n["body"].format(account=account)}"""
+    return crlf(text)
+
+
+class Mailboxes:
+    """The "mailboxes" member: where accepted messages, bounces and notices go."""
+
+    KEYS = ("imap_dir", "account", "sent", "deliver")
+
+    def __init__(self, conf, base_dir):
+        if not isinstance(conf, dict):
+            raise ValueError("mailboxes must be an object")
+        unknown = [k for k in conf if k not in self.KEYS and not k.startswith("_")]
+        if unknown:
+            raise ValueError(f"mailboxes: unknown member(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(self.KEYS)}")
+        self.imap_dir = self._dir(conf.get("imap_dir"), base_dir, "mailboxes.imap_dir")
+        account = conf.get("account")
+        if account is not None and (not isinstance(account, str) or not account):
+            raise ValueError("mailboxes.account must be a user name")
+        sent = conf.get("sent")
+        self.sent = None
+        if sent is not None:
+            if not isinstance(sent, dict) or set(sent) - {"user", "folder"}:
+                raise ValueError("mailboxes.sent must be {\"user\": U, \"folder\": F}")
+            user, folder = sent.get("user", account), sent.get("folder", "Sent")
+            if not isinstance(user, str) or not user:
+                raise ValueError("mailboxes.sent.user (or mailboxes.account) must be a user")
+            if not isinstance(folder, str) or not folder:
+                raise ValueError("mailboxes.sent.folder must be a folder name")
+            self.sent = (user, folder)
+        self.account = account or (self.sent[0] if self.sent else None)
+        deliver = conf.get("deliver", {})
+        if not isinstance(deliver, dict):
+            raise ValueError("mailboxes.deliver must be {address: user, ...}")
+        self.deliver = {}
+        for addr, to in deliver.items():
+            where = f"mailboxes.deliver.{addr}"
+            if isinstance(to, dict):
+                if set(to) - {"user", "imap_dir"} or not isinstance(to.get("user"), str):
+                    raise ValueError(f"{where} must be a user or {{\"user\": U, \"imap_dir\": P}}")
+                root = (self._dir(to["imap_dir"], base_dir, f"{where}.imap_dir")
+                        if "imap_dir" in to else self.imap_dir)
+                to = (root, to["user"])
+            elif isinstance(to, str) and to:
+                to = (self.imap_dir, to)
+            else:
+                raise ValueError(f"{where} must be a user or {{\"user\": U, \"imap_dir\": P}}")
+            self.deliver[addr.lower()] = to
+
+    @staticmethod
+    def _dir(path, base_dir, where):
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"{where} must be a path (tests/imapserver.py's --dir)")
+        path = os.path.join(base_dir, path)
+        if not os.path.isdir(path):
+            raise ValueError(f"{where}: {path} is not a directory")
+        return path
 
 
 def rfc1123(t):
@@ -496,6 +874,36 @@ class Provider:
                 raise ValueError("stall must be {\"stage\": S, \"match\": M} or a list of them")
             self.extra_rules.append(dict(s, action="stall"))
 
+        mb = conf.get("mailboxes")
+        self.mailboxes = Mailboxes(mb, base_dir) if mb is not None else None
+        self.silent_drop_after = _count(conf, "silent_drop_after")
+        self.silent_drop_files_sent = conf.get("silent_drop_files_sent", True)
+        if not isinstance(self.silent_drop_files_sent, bool):
+            raise ValueError("silent_drop_files_sent must be true or false")
+        self.bounce = _strings("bounce", conf.get("bounce", []))
+        notices = conf.get("notice", [])
+        self.notices = []
+        for n in notices if isinstance(notices, list) else [notices]:
+            if (not isinstance(n, dict) or set(n) - {"after", "kind", "user"}
+                    or "after" not in n or "kind" not in n):
+                raise ValueError("notice must be {\"after\": N, \"kind\": K, \"user\": U} "
+                                 "or a list of them")
+            if n["kind"] not in NOTICES:
+                raise ValueError(f"notice.kind must be one of {', '.join(NOTICES)}")
+            user = n.get("user")
+            if user is not None and (not isinstance(user, str) or not user):
+                raise ValueError("notice.user must be a user name")
+            self.notices.append({"after": _count(n, "after"), "kind": n["kind"],
+                                 "user": user, "sent": False})
+        needs = [k for k in ("silent_drop_after", "silent_drop_files_sent", "bounce", "notice")
+                 if k in conf]
+        if needs and self.mailboxes is None:
+            raise ValueError(f"{', '.join(needs)} need(s) \"mailboxes\"")
+        if self.mailboxes is not None and self.mailboxes.account is None and (
+                self.bounce or any(n["user"] is None for n in self.notices)):
+            raise ValueError("bounce and notice need mailboxes.account or mailboxes.sent.user "
+                             "(or notice.user)")
+
         # Where a per_minute violation is detected (the end of DATA always).
         if self.on_exceed == "suspend":
             self.rate_stages = [s for s in self.stages["suspended"] if s != "auth"]
@@ -517,9 +925,13 @@ class Provider:
             "violation_log": [],
             "auth_attempts": 0, "auth_failures": 0,
             "connections": 0, "concurrent_connections": 0, "max_concurrent_connections": 0,
+            "filed_sent": 0, "delivered_mailboxes": 0, "silently_dropped": 0,
+            "bounces_sent": 0, "bounces_suppressed": 0, "notices_sent": 0, "notices": [],
+            "mailbox_errors": 0,
         }
         if self.suspend_after == 0:
             self._suspend()
+        self._send_notices(self.clock())
 
     # -- statistics
 
@@ -680,6 +1092,151 @@ class Provider:
             self._suspend()
         self.write()
         return blackhole
+
+    # -- mailboxes: what happens to an accepted message
+
+    def silent_drop_due(self):
+        """Whether the message about to be accepted is silently dropped
+        (asked before accepted() counts it)."""
+        return (self.mailboxes is not None and self.silent_drop_after is not None
+                and self.stats["accepted"] >= self.silent_drop_after)
+
+    def _deliver(self, root, user, folder, data, flags=""):
+        """imapserver.deliver; True, or False (said and counted) when it failed."""
+        try:
+            imapserver().deliver(root, user, folder, data, flags)
+            return True
+        except OSError as e:
+            print(f"smtpserver: delivering to {user}/{folder} in {root}: {e}", file=sys.stderr)
+            self.stats["mailbox_errors"] += 1
+            return False
+
+    def take(self, envelope, smtp, now, silent=False, blackholed=False):
+        """File and deliver an accepted message (after accepted() counted it):
+        the Sent copy, the recipients' INBOXes, bounces, then any notice due.
+        silent (silent_drop_due() before accepted()) or blackholed: lost, no
+        recipient delivery, no bounce."""
+        mb = self.mailboxes
+        if mb is None:
+            return
+        s = self.stats
+        lost = silent or blackholed
+        if silent:
+            s["silently_dropped"] += 1
+        content = envelope.original_content or b""
+        if mb.sent and (not lost or self.silent_drop_files_sent):
+            if self._deliver(mb.imap_dir, *mb.sent, content, "S"):
+                s["filed_sent"] += 1
+        if not lost:
+            params = getattr(envelope, "dsn_rcpt", None) or []
+            targets = {}
+            for i, rcpt in enumerate(envelope.rcpt_tos):
+                if any(b in rcpt for b in self.bounce):
+                    p = params[i] if i < len(params) else {}
+                    notify = p.get("NOTIFY")
+                    if notify is not None and "FAILURE" not in notify.upper().split(","):
+                        s["bounces_suppressed"] += 1
+                    elif self._deliver(mb.imap_dir, mb.account, "INBOX",
+                                       self.bounce_report(envelope, smtp, rcpt, p, now)):
+                        s["bounces_sent"] += 1
+                    continue
+                to = mb.deliver.get(rcpt.lower())
+                if to is not None and to not in targets:
+                    targets[to] = rcpt
+            for (root, user), rcpt in targets.items():
+                if self._deliver(root, user, "INBOX",
+                                 self.received(envelope, smtp, rcpt, now) + content):
+                    s["delivered_mailboxes"] += 1
+        self._send_notices(now)
+        self.write()
+
+    def _send_notices(self, now):
+        """Deliver the notices whose "after" the accepted count has reached."""
+        for n in self.notices:
+            if n["sent"] or self.stats["accepted"] < n["after"]:
+                continue
+            n["sent"] = True
+            user = n["user"] or self.mailboxes.account
+            if self._deliver(self.mailboxes.imap_dir, user, "INBOX",
+                             notice_message(n["kind"], user, user, now)):
+                self.stats["notices_sent"] += 1
+                self.stats["notices"].append(n["kind"])
+
+    @staticmethod
+    def received(envelope, smtp, rcpt, now):
+        """The trace headers a delivery agent prepends, as CRLF bytes."""
+        helo = smtp.session.host_name or "unknown"
+        peer = smtp.session.peer[0] if smtp.session.peer else "127.0.0.1"
+        return crlf(f"Return-Path: <{envelope.mail_from or ''}>\n"
+                    f"Delivered-To: {rcpt}\n"
+                    f"Received: from {helo} ([{peer}])\n"
+                    f"        by smtpserver.test with ESMTP id {uuid.uuid4().hex[:12]}\n"
+                    f"        for <{rcpt}>; {rfc5322_date(now)}\n")
+
+    def bounce_report(self, envelope, smtp, rcpt, rcpt_params, now):
+        """Gmail's RFC 3464 report on rcpt (an unknown address) for envelope."""
+        content = envelope.original_content or b""
+        head = header_block(content)
+        hdr = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+            head + b"\r\n\r\n")
+        mid = (hdr.get("Message-ID") or "").strip()
+        mail_params = getattr(envelope, "dsn_mail", None) or {}
+        envid = mail_params.get("ENVID")
+        full = mail_params.get("RET", "").upper() == "FULL"
+        orcpt = rcpt_params.get("ORCPT")
+        boundary = "000000000000" + uuid.uuid4().hex[:16]
+        date = rfc5322_date(now)
+        arrival = rfc5322_date(now)
+        sender = envelope.mail_from or ""
+        domain = rcpt.rpartition("@")[2] or "example.invalid"
+        top = [
+            "Return-Path: <>",
+            f"Delivered-To: {self.mailboxes.account}",
+            f"Content-Type: multipart/report; boundary=\"{boundary}\"; "
+            "report-type=delivery-status",
+            "MIME-Version: 1.0",
+            "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            f"To: {sender}",
+            "Auto-Submitted: auto-replied",
+            "Subject: Delivery Status Notification (Failure)",
+        ]
+        if mid:
+            top += [f"References: {mid}", f"In-Reply-To: {mid}"]
+        top += [f"X-Failed-Recipients: {rcpt}",
+                f"Message-ID: {email.utils.make_msgid(uuid.uuid4().hex[:20], 'mx.google.com')}",
+                f"Date: {date}", ""]
+        report = ["Reporting-MTA: dns; googlemail.com",
+                  f"Received-From-MTA: dns; {smtp.session.host_name or sender}",
+                  f"Arrival-Date: {arrival}"]
+        if envid is not None:
+            report.append(f"Original-Envelope-Id: {envid}")
+        if mid:
+            report.append(f"X-Original-Message-ID: {mid}")
+        report.append("")
+        if orcpt is not None:
+            report.append(f"Original-Recipient: {xtext_decode(orcpt)}")
+        report += [f"Final-Recipient: rfc822; {rcpt}",
+                   "Action: failed",
+                   "Status: 5.1.1",
+                   f"Remote-MTA: dns; mx.{domain}. (203.0.113.40, the server for the domain "
+                   f"{domain}.)",
+                   "Diagnostic-Code: " + GMAIL_DSN_DIAGNOSTIC.format(
+                       id=f"a1si{uuid.uuid4().int % 10**7}pfb.{len(content) % 1000}"),
+                   f"Last-Attempt-Date: {date}", ""]
+        text = "\n".join(top) + "\n"
+        text += f"--{boundary}\nContent-Type: text/plain; charset=\"UTF-8\"\n\n"
+        text += GMAIL_DSN_TEXT.format(rcpt=rcpt) + "\n"
+        text += f"--{boundary}\nContent-Type: message/delivery-status\n\n"
+        text += "\n".join(report) + "\n"
+        if full:
+            text += f"--{boundary}\nContent-Type: message/rfc822\n\n"
+            tail = content.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            if not tail.endswith(b"\r\n"):
+                tail += b"\r\n"
+        else:
+            text += f"--{boundary}\nContent-Type: text/rfc822-headers\n\n"
+            tail = head + b"\r\n"
+        return crlf(text) + tail + crlf(f"\n--{boundary}--\n")
 
 
 # ---------------------------------------------------------------- the mailbox
@@ -979,6 +1536,9 @@ class Handler:
         rule = self.script.match("data-end", who)
         action = rule["action"] if rule else None
         now = time.time()
+        # decided before accepted() counts this message
+        silent = self.provider.silent_drop_due()
+        mark = {"silently_dropped": True} if silent else {}
         if action is None:
             reply = self.provider.check("data-end", who, server.conn)
             if reply is not None:
@@ -992,17 +1552,21 @@ class Handler:
                 return None
             if self.provider.accepted(now):
                 self.mbox.blackhole(envelope, server, now)
+                self.provider.take(envelope, server, now, silent, blackholed=True)
                 return "250 2.0.0 OK"
-            n = self.mbox.save(envelope, server, now)
+            n = self.mbox.save(envelope, server, now, **mark)
+            self.provider.take(envelope, server, now, silent)
             return f"250 2.0.0 OK queued as {n}"
         if action == "accept_then_blackhole":
             self.mbox.blackhole(envelope, server, now)
             self.provider.accepted(now, blackhole=True)
+            self.provider.take(envelope, server, now, silent, blackholed=True)
             return rule.get("reply", "250 2.0.0 OK")
         if action == "reply":
             if rule["reply"].startswith("2"):
-                self.mbox.save(envelope, server, now)
+                self.mbox.save(envelope, server, now, **mark)
                 self.provider.accepted(now, blackhole=False)
+                self.provider.take(envelope, server, now, silent)
             else:
                 self.provider.script_replied(rule["reply"])
             lines = reply_lines(rule["reply"])
@@ -1010,12 +1574,14 @@ class Handler:
                 await server.push(line)
             return lines[-1]
         if action == "drop":
-            self.mbox.save(envelope, server, now, dropped=True)
+            self.mbox.save(envelope, server, now, dropped=True, **mark)
             self.provider.accepted(now, blackhole=False)
+            self.provider.take(envelope, server, now, silent)
             server.drop()
         else:
-            self.mbox.save(envelope, server, now, stalled=True)
+            self.mbox.save(envelope, server, now, stalled=True, **mark)
             self.provider.accepted(now, blackhole=False)
+            self.provider.take(envelope, server, now, silent)
         await server.forever()
         return None
 

@@ -252,10 +252,13 @@ class SmtpServer:
     """tests/smtpserver.py in its own directory (mbox, ready file, stderr)."""
 
     def __init__(self, root, tls=None, cert="server", auth=False, script=None, verbose=True,
-                 provider=None, stats=False):
+                 provider=None, stats=False, dsn=False):
         """provider: a provider simulation (a dict, written to DIR/provider.json,
         or a path) for --provider; stats: True to have the server keep
-        DIR/stats.json (--stats).  See tests/smtpserver.py."""
+        DIR/stats.json (--stats); dsn: offer DSN (--dsn: ENVID, NOTIFY, ...
+        logged, and used in the provider's bounces).  See tests/smtpserver.py.
+        A provider that delivers into a private Dovecot (harness_imap):
+        provider={"profile": "gmail", "mailboxes": imap.mailboxes(sent=USER)}."""
         self.dir = os.path.join(root, f"smtp-{next(_counter)}")
         self.mbox = os.path.join(self.dir, "mbox")
         os.makedirs(self.mbox)
@@ -288,6 +291,8 @@ class SmtpServer:
         self.stats_file = os.path.join(self.dir, "stats.json") if stats else None
         if stats:
             argv += ["--stats", self.stats_file]
+        if dsn:
+            argv.append("--dsn")
         if verbose:
             argv.append("--verbose")
         with Inotify([self.dir]) as ino:
@@ -320,6 +325,16 @@ class SmtpServer:
         except FileNotFoundError:
             return []
         return [json.loads(ln) for ln in data.split("\n")[:-1] if ln.strip()]
+
+    def stats(self):
+        """The provider's stats file (needs stats=True), as a dict."""
+        with open(self.stats_file, encoding="utf-8") as f:
+            return json.load(f)
+
+    def wait_stats(self, pred, what, timeout=10):
+        """The stats once pred(stats) holds (re-checked when the file is replaced)."""
+        return wait_until(lambda: (lambda s: s if pred(s) else None)(self.stats()), timeout,
+                          [self.dir], what, lambda: json.dumps(self.stats()))
 
     def count(self):
         try:

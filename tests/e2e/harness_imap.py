@@ -24,18 +24,33 @@ as "S" for \\Seen); Dovecot sees it at the client's next SELECT or NOOP.
 messages(user, folder) lists what is there: uid (once Dovecot saw it),
 flags (\\Seen, ...), keywords ($SpooldProcessed, ...), message_id.  Both
 work on the files, so they need no IMAP session and can be used while
-spoold holds one.  The provider simulator can deliver the same way:
-imapserver.deliver(dir, user, folder, data).
+spoold holds one.  read(user, folder, msg) is a listed message's bytes;
+wait_messages(user, folder, n) waits (inotify) until n are there.
+
+The provider simulator (tests/smtpserver.py --provider) delivers the same
+way, into this server's files: mailboxes(sent=..., deliver=..., account=...)
+is its "mailboxes" member for this server, e.g.
+
+    imap = start_imap(self, users={"office@example.com": "secret",
+                                   "canary@other.example": "secret"})
+    srv = self.start_server(provider={
+        "profile": "gmail", "silent_drop_after": 3, "bounce": ["nobody@"],
+        "mailboxes": imap.mailboxes(sent="office@example.com",
+                                    deliver=["canary@other.example"])}, stats=True)
+
+A canary mailbox on another provider is another ImapServer:
+deliver={"canary@other.example": other.mailbox("canary@other.example")}.
 """
 
 import importlib.util
 import itertools
+import json
 import os
 import signal
 import subprocess
 import time
 
-from harness import PYTHON, REPO, Inotify, certs
+from harness import PYTHON, REPO, Inotify, certs, wait_until
 
 IMAPSERVER = os.path.join(REPO, "tests", "imapserver.py")
 DOVECOT = "/usr/sbin/dovecot"
@@ -98,6 +113,53 @@ class ImapServer:
     def messages(self, user, folder):
         """user's messages in folder (dicts: file, uid, flags, keywords, message_id)."""
         return imapserver.list_folder(self.data, user, folder)
+
+    def read(self, user, folder, msg):
+        """The bytes of msg (an entry of messages(user, folder))."""
+        with open(os.path.join(imapserver.folder_dir(self.data, user, folder), msg["file"]),
+                  "rb") as f:
+            return f.read()
+
+    def wait_messages(self, user, folder, n=1, timeout=10, pred=None):
+        """user's messages in folder once at least n of them (those for which
+        pred(msg, data) holds, when given) are there; inotify on new/ and cur/.
+        With pred, the messages returned are the ones it accepted."""
+        d = imapserver.folder_dir(self.data, user, folder)
+        imapserver.make_maildir(d)
+
+        def found():
+            msgs = self.messages(user, folder)
+            if pred is not None:
+                try:
+                    msgs = [m for m in msgs if pred(m, self.read(user, folder, m))]
+                except FileNotFoundError:  # Dovecot moved one from new/ to cur/: the
+                    return None            # rename is an event, so this is re-checked
+            return msgs if len(msgs) >= n else None
+        return wait_until(found, timeout, [os.path.join(d, "new"), os.path.join(d, "cur")],
+                          f"{n} message(s) in {user}/{folder}",
+                          lambda: json.dumps(self.messages(user, folder), indent=1))
+
+    def mailbox(self, user):
+        """A mailboxes.deliver target for user of this server: {"user", "imap_dir"}
+        (for a provider whose own imap_dir is another server's)."""
+        return {"user": user, "imap_dir": self.data}
+
+    def mailboxes(self, sent=None, deliver=(), account=None, folder="Sent"):
+        """The provider simulator's "mailboxes" member for this server:
+        sent: the user whose folder gets a copy of every accepted message
+        (None: the provider files no sent mail); deliver: recipient addresses
+        delivered to the user of the same name, or a dict {address: user or
+        mailbox(...)}; account: the user receiving bounces and notices
+        (default: sent).  See tests/smtpserver.py."""
+        mb = {"imap_dir": self.data}
+        if sent is not None:
+            mb["sent"] = {"user": sent, "folder": folder}
+        if account is not None:
+            mb["account"] = account
+        if deliver:
+            mb["deliver"] = (dict(deliver) if isinstance(deliver, dict)
+                             else {a: a for a in deliver})
+        return mb
 
     def flags(self, user, folder):
         """{message_id: flags and keywords} of user's folder."""
