@@ -23,12 +23,13 @@
 #define ACCOUNT_FILE_MAX 16384
 #define ESCALATE_AFTER 3 /* message-rejected in a row on different recipients */
 
-static const char *const state_names[] = {"running", "rate-limited", "blocked", "probing"};
+static const char *const state_names[ACCT_NSTATES] = {"running", "rate-limited", "blocked",
+        "probing", "suspect"};
 
 /* account_state_name - the state as staff read it */
 const char *account_state_name(enum account_state s)
 {
-	return (unsigned)s < 4 ? state_names[s] : "?";
+	return (unsigned)s < ACCT_NSTATES ? state_names[s] : "?";
 }
 
 /* account_init - a running account */
@@ -84,7 +85,7 @@ int account_load(struct spooldir *sd, const char *relay, struct account *a)
 		return -1;
 	}
 	const char *st = json_string_value(json_object_get(o, "state"));
-	for (int i = 0; st && i < 4; i++)
+	for (int i = 0; st && i < ACCT_NSTATES; i++)
 		if (!strcmp(st, state_names[i]))
 			a->state = (enum account_state)i;
 	a->since = get_time(o, "since");
@@ -162,6 +163,7 @@ int account_can_send(struct account *a, time_t now)
 	switch (a->state) {
 	case ACCT_RUNNING:
 	case ACCT_PROBING:
+	case ACCT_SUSPECT: /* the daemon decides how slowly */
 		return 1;
 	case ACCT_RATE_LIMITED:
 		if (now < a->until)
@@ -256,10 +258,56 @@ void account_note_sent(struct account *a, time_t now)
 	}
 }
 
+/* set_words - a new incident from words rather than an SMTP verdict */
+static void set_words(struct account *a, enum account_state s, const char *category,
+        const char *reason, const char *action, const char *detail, const char *rule, time_t now)
+{
+	a->state = s;
+	a->since = now;
+	a->until = 0;
+	a->incident++;
+	a->rejects = 0;
+	copy(a->category, sizeof a->category, category);
+	copy(a->reason, sizeof a->reason, reason);
+	copy(a->action, sizeof a->action, action);
+	copy(a->reply, sizeof a->reply, detail);
+	copy(a->rule, sizeof a->rule, rule);
+}
+
+/* account_suspect - accepted mail is not being delivered */
+int account_suspect(struct account *a, const char *category, const char *reason,
+        const char *action, const char *detail, time_t now)
+{
+	if (a->state != ACCT_RUNNING && a->state != ACCT_PROBING)
+		return 0;
+	set_words(a, ACCT_SUSPECT, category, reason, action, detail, category, now);
+	return 1;
+}
+
+/* account_block - a provider notice: blocked without an SMTP refusal */
+int account_block(struct account *a, const char *category, const char *reason,
+        const char *action, const char *detail, const char *rule, time_t now)
+{
+	if (a->state == ACCT_BLOCKED)
+		return 0;
+	set_words(a, ACCT_BLOCKED, category, reason, action, detail, rule, now);
+	return 1;
+}
+
+/* account_clear_suspect - a canary arrived: back to running */
+int account_clear_suspect(struct account *a, time_t now)
+{
+	if (a->state != ACCT_SUSPECT)
+		return 0;
+	a->state = ACCT_RUNNING;
+	a->since = now;
+	return 1;
+}
+
 /* account_resume - staff say the account is fixed: probe it */
 void account_resume(struct account *a, time_t now)
 {
-	if (a->state == ACCT_BLOCKED || a->state == ACCT_RATE_LIMITED) {
+	if (a->state == ACCT_BLOCKED || a->state == ACCT_RATE_LIMITED || a->state == ACCT_SUSPECT) {
 		a->state = ACCT_PROBING;
 		a->since = now;
 		a->until = 0;

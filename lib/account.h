@@ -9,6 +9,10 @@
  *   blocked (category, reason, action, since) --spool resume--> probing
  *   probing: one message (probe_to, else the next job); accepted -> running,
  *            refused -> blocked again (a new incident)
+ *   running/probing --a canary or Sent copy missing (verify)--> suspect
+ *   suspect: the provider says 250 but does not deliver; the daemon slows
+ *            to a trickle or stops ([verify] on_suspect); a later canary
+ *            that arrives -> running; spool resume -> probing
  *
  * While not running nothing is sent, no job fails and none is charged an
  * attempt.  Every move into blocked or rate-limited opens a new incident
@@ -25,7 +29,8 @@
 #include "reply.h"
 #include "spooldir.h"
 
-enum account_state { ACCT_RUNNING, ACCT_RATE_LIMITED, ACCT_BLOCKED, ACCT_PROBING };
+enum account_state { ACCT_RUNNING, ACCT_RATE_LIMITED, ACCT_BLOCKED, ACCT_PROBING, ACCT_SUSPECT };
+#define ACCT_NSTATES 5
 
 struct account {
 	char relay[16];           /* "relay" or "fallback": the file's name */
@@ -59,7 +64,18 @@ int account_note(struct account *a, const struct verdict *v, const char *rcpt,
 	const char *reply, time_t now);
 /* account_note_sent - an accepted message: probing and rejects end */
 void account_note_sent(struct account *a, time_t now);
-/* account_resume - staff re-verified: blocked or rate-limited -> probing */
+/* account_suspect - evidence that accepted mail is not delivered (category
+ * e.g. "not-delivered"): running or probing -> suspect, a new incident (1);
+ * 0 when already suspect or stopped for another reason */
+int account_suspect(struct account *a, const char *category, const char *reason,
+	const char *action, const char *detail, time_t now);
+/* account_block - a provider notice says the account is blocked (no SMTP
+ * reply involved): -> blocked, a new incident (1); 0 when already blocked */
+int account_block(struct account *a, const char *category, const char *reason,
+	const char *action, const char *detail, const char *rule, time_t now);
+/* account_clear_suspect - delivery proven again: suspect -> running (1) */
+int account_clear_suspect(struct account *a, time_t now);
+/* account_resume - staff re-verified: blocked, rate-limited or suspect -> probing */
 void account_resume(struct account *a, time_t now);
 
 #endif

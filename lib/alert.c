@@ -293,6 +293,10 @@ static void subject_for(const struct alert *a, char *buf, size_t len)
 	static const char *const what[][2] = {{"account-blocked", "sending stopped"},
 	        {"auth-failed", "sending stopped"}, {"sender-rejected", "sending stopped"},
 	        {"tls-failed", "sending stopped"}, {"rate-limited", "sending paused"},
+	        {"not-delivered", "reminders not being delivered"},
+	        {"not-in-sent", "reminders not being delivered"},
+	        {"verify-failed", "delivery checks cannot read the mailbox"},
+	        {"provider-notice", "a warning from the e-mail provider"},
 	        {"job-failed", "a message could not be sent"},
 	        {"job-expired", "a message expired unsent"}};
 	const char *w = *nz(a->event) ? a->event : "alert", *r = nz(a->reason);

@@ -13,7 +13,8 @@
 
 struct alert {
 	const char *event;    /* account-blocked, auth-failed, sender-rejected, tls-failed,
-	                         rate-limited, job-failed, job-expired */
+	                         rate-limited, not-delivered, not-in-sent (suspect),
+	                         verify-failed, provider-notice, job-failed, job-expired */
 	const char *category; /* the reply category, or "expired" */
 	const char *reason;   /* plain English */
 	const char *action;   /* what staff should do */

@@ -20,12 +20,8 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "conf_int.h"
 #include "profile.h"
-
-struct conf_ctx {
-	struct conf *c;
-	char err[512];
-};
 
 /* conf_path - opt, else $SPOOLD_CONF, else /etc/spoold.conf */
 const char *conf_path(const char *opt)
@@ -67,14 +63,14 @@ const char *conf_status_detail_name(enum status_detail d)
 }
 
 /* conf_set_str - replace an owned string */
-static void conf_set_str(char **dst, const char *val)
+void conf_set_str(char **dst, const char *val)
 {
 	free(*dst);
 	*dst = *val ? strdup(val) : NULL;
 }
 
 /* conf_int - parse a bounded integer */
-static int conf_int(const char *val, long lo, long hi, int *out)
+int conf_int(const char *val, long lo, long hi, int *out)
 {
 	char *end;
 	long v;
@@ -124,6 +120,7 @@ static void conf_defaults(struct conf *c)
 	relay_defaults(&c->relay, "relay");
 	relay_defaults(&c->fallback, "fallback");
 	relay_defaults(&c->alert_relay, "alert_relay");
+	conf_verify_defaults(c);
 }
 
 struct int_key {
@@ -243,6 +240,20 @@ static int quiet_parse(const char *v, struct pacing_conf *p)
 	return 0;
 }
 
+/* conf_tls_parse - a tls key's value */
+int conf_tls_parse(const char *val, enum tls_mode *out)
+{
+	if (!strcmp(val, "starttls"))
+		*out = TLS_STARTTLS;
+	else if (!strcmp(val, "implicit"))
+		*out = TLS_IMPLICIT;
+	else if (!strcmp(val, "none"))
+		*out = TLS_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 /* relay_key - a key of a relay section or of its pacing; 1 ok, 0 error, -1 unknown */
 static int relay_key(struct conf_ctx *ctx, struct relay_conf *r, int pacing_inline,
         const char *section, const char *name, const char *value)
@@ -258,13 +269,7 @@ static int relay_key(struct conf_ctx *ctx, struct relay_conf *r, int pacing_inli
 		return 1;
 	}
 	if (!strcmp(name, "tls")) {
-		if (!strcmp(value, "starttls"))
-			r->tls = TLS_STARTTLS;
-		else if (!strcmp(value, "implicit"))
-			r->tls = TLS_IMPLICIT;
-		else if (!strcmp(value, "none"))
-			r->tls = TLS_NONE;
-		else {
+		if (conf_tls_parse(value, &r->tls) < 0) {
 			snprintf(ctx->err, sizeof ctx->err,
 			        "%s.tls: \"%s\" must be starttls, implicit or none", section, value);
 			return 0;
@@ -301,7 +306,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		snprintf(ctx->err, sizeof ctx->err, "status_detail: must be full, initials or none");
 		return 0;
 	}
-	if (!strcmp(section, "relay"))
+	if (!strcmp(section, "verify") || !strcmp(section, "canary"))
+		rc = conf_verify_key(ctx, section, name, value);
+	else if (!strcmp(section, "relay"))
 		rc = relay_key(ctx, &c->relay, 0, section, name, value);
 	else if (!strcmp(section, "fallback"))
 		rc = relay_key(ctx, &c->fallback, 1, section, name, value);
@@ -330,8 +337,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 }
 
 /* conf_read_secret - read a password file that only its owner may read */
-static int conf_read_secret(const char *sect, const char *path, char **out, char *err,
-        size_t errlen)
+int conf_read_secret(const char *sect, const char *path, char **out, char *err, size_t errlen)
 {
 	struct stat st;
 	char buf[1024];
@@ -488,7 +494,7 @@ static int conf_check(struct conf *c, int secrets, char *err, size_t errlen)
 		        "through the account that may be blocked");
 		return -1;
 	}
-	return 0;
+	return conf_verify_check(c, secrets, err, errlen);
 }
 
 /* conf_read - defaults, then the file; the secret when asked */
@@ -513,6 +519,8 @@ static int conf_read(struct conf *c, const char *path, int secrets, char *err, s
 		goto fail;
 	}
 	line = ini_parse_file(fp, conf_handler, &ctx);
+	if (line == 0)
+		conf_verify_sections(c, fp);
 	fclose(fp);
 	if (line != 0) {
 		if (line > 0)
@@ -561,6 +569,7 @@ void conf_free(struct conf *c)
 	relay_free(&c->relay);
 	relay_free(&c->fallback);
 	relay_free(&c->alert_relay);
+	conf_verify_free(c);
 	/* timezone appears twice in the table ("" and [pacing]): free it once. */
 	for (size_t i = 0; i < N(str_keys); i++)
 		if (strcmp(str_keys[i].section, "pacing"))

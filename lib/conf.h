@@ -65,6 +65,44 @@ struct message_conf {
 	char *organizer;          /* the .ics ORGANIZER address; default relay.from */
 };
 
+/* An IMAP account for the delivery checks: [verify] (usually the sending
+ * account) or [canary] (a mailbox the practice controls elsewhere). */
+struct imap_account_conf {
+	const char *section; /* "verify" or "canary" (static) */
+	int configured;      /* the section appears in the file */
+	char *profile;       /* fills host, port, tls and the folder names */
+	char *host;
+	int port;            /* default 993 (implicit), 143 (starttls or none) */
+	enum tls_mode tls;   /* default implicit */
+	int tls_set;
+	char *ca_file;       /* NULL: the system trust store */
+	char *user;          /* [verify]: default relay.user */
+	char *password_file; /* [verify]: default relay.password_file; mode 0600 */
+	char *password;      /* loaded from password_file; never logged */
+	int timeout;         /* seconds per step; default 30 */
+	char *folder;        /* [verify]: INBOX (default "INBOX"); [canary]: where it arrives */
+};
+
+/* On suspicion (a canary or a Sent copy missing): slow to a trickle or stop. */
+enum suspect_mode { SUSPECT_SLOW, SUSPECT_STOP };
+
+/* [verify]: what spoold checks after the provider said 250 (conf_verify.c). */
+struct verify_conf {
+	struct imap_account_conf imap;   /* [verify] */
+	struct imap_account_conf canary; /* [canary]: canary_to's own mailbox */
+	char *sent_folder;   /* the profile's ("[Gmail]/Sent Mail", "Sent Items", ...) */
+	int confirm_sent;    /* look each sent message up in Sent; profile default */
+	int confirm_minutes; /* it must be there within this; default 10 */
+	int check_minutes;   /* a check at least this often; default 5 */
+	int burst_seconds;   /* and once sending has been quiet this long; default 60 */
+	char *canary_to;     /* NULL: no canary */
+	int canary_every;    /* a canary every N messages; default 100 */
+	int canary_minutes;  /* or every N minutes while sending; default 60 */
+	int canary_wait;     /* minutes it may take to arrive; default 30 */
+	enum suspect_mode on_suspect; /* default slow */
+	int trickle_minutes; /* suspect and slow: one message per N minutes; default 10 */
+};
+
 struct conf {
 	char *path;            /* the file read */
 	char *spool_dir;       /* default CONF_DEFAULT_SPOOL */
@@ -82,6 +120,7 @@ struct conf {
 	struct relay_conf alert_relay; /* carries alert e-mail */
 	struct message_conf message;
 	struct alerts_conf alerts;
+	struct verify_conf verify;     /* [verify] and [canary] */
 };
 
 /* conf_path - the configuration file: opt, else $SPOOLD_CONF, else the default */

@@ -38,6 +38,28 @@ const struct profile *profile_find(const char *name)
 	return NULL;
 }
 
+/* Gmail and Microsoft file a copy of each SMTP submission in Sent; iCloud,
+ * Yahoo and Zoho do not (notes/providers.md, "Accepted, then dropped"). */
+static const struct profile_imap imaps[] = {
+        {"gmail", "imap.gmail.com", "[Gmail]/Sent Mail", 1},
+        {"workspace", "imap.gmail.com", "[Gmail]/Sent Mail", 1},
+        {"outlook", "outlook.office365.com", "Sent Items", 1},
+        {"office365", "outlook.office365.com", "Sent Items", 1},
+        {"yahoo", "imap.mail.yahoo.com", "Sent", 0},
+        {"att", "imap.mail.att.net", "Sent", 0},
+        {"icloud", "imap.mail.me.com", "Sent Messages", 0},
+        {"zoho", "imap.zoho.com", "Sent", 0},
+};
+
+/* profile_imap_find - by name */
+const struct profile_imap *profile_imap_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof imaps / sizeof imaps[0]; i++)
+		if (!strcmp(imaps[i].name, name))
+			return &imaps[i];
+	return NULL;
+}
+
 /* profile_names - every name, for messages */
 const char *profile_names(void)
 {

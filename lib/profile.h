@@ -18,8 +18,18 @@ struct profile {
 	const char *note; /* what the limits are based on */
 };
 
+/* What a provider's IMAP side looks like, for [verify] and [canary]. */
+struct profile_imap {
+	const char *name;
+	const char *host;        /* implicit TLS on 993 */
+	const char *sent_folder; /* where SMTP submissions are filed */
+	int files_sent;          /* 1: every SMTP submission appears in sent_folder */
+};
+
 /* profile_find - the profile called name, or NULL */
 const struct profile *profile_find(const char *name);
+/* profile_imap_find - the IMAP side of profile name, or NULL (ses, custom) */
+const struct profile_imap *profile_imap_find(const char *name);
 /* profile_names - "gmail, workspace, ..." for error messages */
 const char *profile_names(void);
 

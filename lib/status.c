@@ -424,7 +424,7 @@ static void status_prom(const struct status_view *v, FILE *fp)
 	prom_head(fp, "spoold_account_state", "gauge",
 	        "The sending account's state: 1 for the current one, 0 for the others.");
 	for (int i = 0; i < v->nacct; i++)
-		for (int s = ACCT_RUNNING; s <= ACCT_PROBING; s++) {
+		for (int s = ACCT_RUNNING; s < ACCT_NSTATES; s++) {
 			fputs("spoold_account_state{relay=\"", fp);
 			prom_label(fp, v->acct[i].relay);
 			fprintf(fp, "\",state=\"%s\"} %d\n",
@@ -437,6 +437,14 @@ static void status_prom(const struct status_view *v, FILE *fp)
 		fputs("spoold_account_blocked{relay=\"", fp);
 		prom_label(fp, v->acct[i].relay);
 		fprintf(fp, "\"} %d\n", v->acct[i].state == ACCT_BLOCKED);
+	}
+	prom_head(fp, "spoold_account_suspect", "gauge",
+	        "1 while the provider accepts mail but does not deliver it (a delivery check "
+	        "failed): a person must act.");
+	for (int i = 0; i < v->nacct; i++) {
+		fputs("spoold_account_suspect{relay=\"", fp);
+		prom_label(fp, v->acct[i].relay);
+		fprintf(fp, "\"} %d\n", v->acct[i].state == ACCT_SUSPECT);
 	}
 	prom_head(fp, "spoold_budget_used_24h", "gauge",
 	        "Messages sent through the relay in the last 24 hours.");

@@ -60,8 +60,9 @@ static const char css[] =
         ".rate-limited .big,.probing .big{color:var(--warn)}\n"
         ".probing{background:var(--info-bg);border-color:var(--info)}"
         ".probing .big{color:var(--info)}\n"
-        ".blocked{background:var(--bad-bg);border-color:var(--bad)}.blocked "
-        ".big{color:var(--bad)}\n"
+        ".blocked,.suspect{background:var(--bad-bg);border-color:var(--bad)}\n"
+        ".blocked .big,.suspect .big{color:var(--bad)}\n"
+        ".suspect .big{font-size:clamp(2rem,8vw,4.5rem)}\n"
         ".todo{background:var(--bg);border:2px solid var(--bad);border-radius:.4rem;"
         "padding:.6rem .8rem;margin:.8rem 0;font-size:1.1rem}\n"
         ".rate-limited .todo,.probing .todo{border-color:var(--line)}\n"
@@ -213,14 +214,32 @@ char *status_when(const struct conf *c, time_t t, time_t now, int with_zone, cha
 	return buf;
 }
 
+/* suspect_lead - the lead line of a suspect account: what is wrong, what spoold does meanwhile */
+static void suspect_lead(FILE *fp, const struct status_view *v)
+{
+	fputs("<p class=\"lead\">Your e-mail provider is accepting reminders but "
+	      "<strong>not</strong> delivering them. ",
+	        fp);
+	if (v->c->verify.on_suspect == SUSPECT_STOP)
+		fputs("Sending has stopped until a check message arrives again or someone runs "
+		      "<code>spool resume</code>.</p>\n",
+		        fp);
+	else
+		fprintf(fp,
+		        "While this is checked, only one reminder goes out every %d minutes; "
+		        "sending runs as before by itself once a check message arrives.</p>\n",
+		        v->c->verify.trickle_minutes > 0 ? v->c->verify.trickle_minutes : 10);
+}
+
 /* account_box - one account's state: the word in large type, why, what to do */
 static void account_box(FILE *fp, const struct status_view *v, const struct account *a,
         int main_acct, int backup_ok)
 {
-	static const char *const big[] = {"RUNNING", "PAUSED", "STOPPED", "RESUMING"};
+	static const char *const big[ACCT_NSTATES] = {
+	        "RUNNING", "PAUSED", "STOPPED", "RESUMING", "NOT DELIVERING"};
 	const char *who = v->nacct < 2 ? NULL : main_acct ? "Main account" : "Backup account";
 	char when[96];
-	int s = (unsigned)a->state <= ACCT_PROBING ? (int)a->state : ACCT_BLOCKED;
+	int s = (unsigned)a->state < ACCT_NSTATES ? (int)a->state : ACCT_BLOCKED;
 
 	fprintf(fp, "<section class=\"state %s%s\" aria-labelledby=\"state-",
 	        account_state_name((enum account_state)s), main_acct ? "" : " small");
@@ -250,6 +269,9 @@ static void account_box(FILE *fp, const struct status_view *v, const struct acco
 		        backup_ok ? " through this account; the backup account sends them meanwhile"
 		                  : "");
 		break;
+	case ACCT_SUSPECT:
+		suspect_lead(fp, v);
+		break;
 	default:
 		fputs("<p class=\"lead\">Sending one test message first. If the provider accepts "
 		      "it, "
@@ -261,9 +283,14 @@ static void account_box(FILE *fp, const struct status_view *v, const struct acco
 		put(fp, a->reason);
 		fputs("</p>\n", fp);
 	}
-	if (s == ACCT_BLOCKED || (s == ACCT_RATE_LIMITED && *a->action)) {
+	if (s == ACCT_BLOCKED || s == ACCT_SUSPECT || (s == ACCT_RATE_LIMITED && *a->action)) {
 		fputs("<div class=\"todo\"><strong>What to do:</strong> ", fp);
-		put(fp, *a->action ? a->action : "Ask your IT contact to look at the account.");
+		put(fp, *a->action ? a->action
+		        : s == ACCT_SUSPECT
+		                ? "Ask your IT contact to check with the e-mail provider "
+		                  "that mail from the account is delivered, then run: "
+		                  "spool resume"
+		                : "Ask your IT contact to look at the account.");
 		fputs("</div>\n", fp);
 	}
 	fputs("<p class=\"meta\">", fp);
@@ -271,9 +298,10 @@ static void account_box(FILE *fp, const struct status_view *v, const struct acco
 		fprintf(fp, "%s since %s. ",
 		        s == ACCT_BLOCKED   ? "Stopped"
 		        : s == ACCT_PROBING ? "Resuming"
+		        : s == ACCT_SUSPECT ? "Not delivering"
 		                            : "Paused",
 		        status_when(v->c, a->since, v->now, 1, when, sizeof when));
-	if (s == ACCT_BLOCKED || s == ACCT_RATE_LIMITED)
+	if (s == ACCT_BLOCKED || s == ACCT_RATE_LIMITED || s == ACCT_SUSPECT)
 		fputs("Waiting reminders are kept and go out once sending resumes. ", fp);
 	fprintf(fp, "Account state: %s", account_state_name((enum account_state)s));
 	if (s != ACCT_RUNNING && *a->category &&
@@ -578,13 +606,14 @@ static void problems(FILE *fp, const struct status_view *v)
 /* status_html - the page */
 void status_html(const struct status_view *v, FILE *fp)
 {
-	static const char *const word[] = {"RUNNING", "PAUSED", "STOPPED", "RESUMING"};
+	static const char *const word[ACCT_NSTATES] = {
+	        "RUNNING", "PAUSED", "STOPPED", "RESUMING", "NOT DELIVERING"};
 	const char *practice = v->c->relay.from_name;
 	int main_state = v->nacct ? (int)v->acct[0].state : ACCT_RUNNING;
 	int backup_ok = v->nacct > 1 && v->acct[1].state == ACCT_RUNNING;
 	char when[96];
 
-	main_state = main_state >= ACCT_RUNNING && main_state <= ACCT_PROBING ? main_state : 2;
+	main_state = (unsigned)main_state < ACCT_NSTATES ? main_state : ACCT_BLOCKED;
 	fprintf(fp,
 	        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

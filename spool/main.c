@@ -74,7 +74,7 @@ static void global_help(FILE *fp)
 		fprintf(fp, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(fp, "\n"
 	            "Exit status: 0 done; 64 usage; 65 bad job; 66 no such job; 67 no such user;\n"
-	            "  69 unavailable (status: the account is blocked; test: the server refused);\n"
+	            "  69 unavailable (status: account blocked or not delivering; test: refused);\n"
 	            "  73 cannot create; 74 I/O error; 75 try again later; 77 permission; 78 "
 	            "configuration.\n"
 	            "\n"

@@ -138,7 +138,7 @@ static int wrong_folder(struct cli *c, const char *name, enum folder f, const ch
 	return EX_DATAERR;
 }
 
-/* drop_reason - the job left failed/, hold/ or corrupt/: its reason file goes too */
+/* drop_reason - the job left failed/, hold/ or corrupt/: its side files go too */
 static void drop_reason(struct cli *c, enum folder from, const char *name)
 {
 	char side[SPOOLDIR_NAME_MAX + 32];
@@ -149,6 +149,10 @@ static void drop_reason(struct cli *c, enum folder from, const char *name)
 	if (spooldir_unlink(&c->sd, from, side) < 0 && errno != ENOENT)
 		cli_err(c, "%s/%s: cannot remove: %s", spooldir_folder_name(from), side,
 		        strerror(errno));
+	/* A bounced job's message as sent: the next attempt keeps its own. */
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
+	if (from == F_FAILED && unlinkat(c->sd.fd[from], side, 0) < 0 && errno != ENOENT)
+		cli_err(c, "failed/%s: cannot remove: %s", side, strerror(errno));
 }
 
 /* rename_locked - lock (new/ and deferred/), rename, report */

@@ -152,13 +152,14 @@ static void show_text(
 	show_history(j);
 }
 
-/* show_message - sent/NAME.eml.gz, decompressed, exactly */
+/* show_message - sent/NAME.eml.gz (or failed/'s), decompressed, exactly */
 static int show_message(struct cli *c, const char *name, enum folder f)
 {
 	char side[SPOOLDIR_NAME_MAX + 32], err[CLI_ERR_MAX], *buf;
 	size_t len;
 
-	if (f != F_SENT) {
+	/* failed/ keeps it for a job that bounced after it was sent. */
+	if (f != F_SENT && f != F_FAILED) {
 		cli_err(c,
 		        "%s: no message kept: the job is in %s/ (only sent jobs keep the "
 		        "message as sent)",
@@ -166,13 +167,13 @@ static int show_message(struct cli *c, const char *name, enum folder f)
 		return EX_NOINPUT;
 	}
 	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
-	if (spooldir_read_gz(&c->sd, F_SENT, side, &buf, &len, err, sizeof err) < 0) {
+	if (spooldir_read_gz(&c->sd, f, side, &buf, &len, err, sizeof err) < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			cli_err(c, "%s: no message kept in sent/ (a duplicate is never sent)",
-			        name);
+			cli_err(c, "%s: no message kept in %s/ (%s)", name, spooldir_folder_name(f),
+			        f == F_SENT ? "a duplicate is never sent" : "it was never sent");
 		else
-			cli_err(c, "sent/%s: %s", side, err);
+			cli_err(c, "%s/%s: %s", spooldir_folder_name(f), side, err);
 		return e == ENOENT ? EX_NOINPUT : EX_DATAERR;
 	}
 	fwrite(buf, 1, len, stdout);

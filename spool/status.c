@@ -6,11 +6,12 @@
  * configured, of the fallback's (state/account-fallback) in plain words,
  * today's sends against the daily limit (state/pace-relay, the last 24 h),
  * then the counts per folder, the oldest waiting job and the next attempt.
- * Its exit status is EX_UNAVAILABLE while an account is blocked, so a
- * monitoring check needs no parsing.
+ * Its exit status is EX_UNAVAILABLE while an account is blocked or suspect
+ * (the provider accepts mail but does not deliver it), so a monitoring
+ * check needs no parsing.
  *
  * resume is what staff run once they have re-verified the account with
- * the provider: a blocked or rate-limited account moves to probing
+ * the provider: a blocked, rate-limited or suspect account moves to probing
  * (account_resume) and its state file is rewritten, durably.  spoold sees
  * the change through inotify on state/ (or at its next start): it sends
  * one message as a probe and either runs again or stops with a new alert.
@@ -40,10 +41,13 @@ const char help_status[] =
         "\n"
         "Is mail going out?  The state of the sending account (and of the fallback\n"
         "relay's, when one is configured): running; paused until a time the provider\n"
-        "set (rate-limited); STOPPED with the reason and what to do (blocked); or\n"
-        "resuming (the next message is a test).  Then today's sends against the daily\n"
-        "limit (the last 24 h), the counts per folder, the oldest waiting job (new,\n"
-        "deferred, hold) and its age, and the next attempt (the earliest deferred job).\n"
+        "set (rate-limited); STOPPED with the reason and what to do (blocked); NOT\n"
+        "DELIVERING (suspect: the provider accepts reminders but they do not arrive,\n"
+        "so spoold sends only a trickle or nothing while it checks) with what was\n"
+        "found and what to do; or resuming (the next message is a test).  Then today's\n"
+        "sends against the daily limit (the last 24 h), the counts per folder, the\n"
+        "oldest waiting job (new, deferred, hold) and its age, and the next attempt\n"
+        "(the earliest deferred job).\n"
         "\n"
         "Options:\n"
         "  --json   {\"folders\": {\"tmp\": N, \"new\": N, ...},\n"
@@ -53,9 +57,10 @@ const char help_status[] =
         "                        configured)},\n"
         "            \"budget\": {\"per_day\": N, \"used_24h\": N} (both null without a\n"
         "                       daily limit; used_24h null when unreadable)}\n"
-        "           ACCOUNT is {\"state\" (running, rate-limited, blocked, probing),\n"
-        "            \"since\", \"until\", \"category\", \"reason\", \"action\", \"reply\",\n"
-        "            \"incident\"}; times in RFC 3339, null when not set\n"
+        "           ACCOUNT is {\"state\" (running, rate-limited, blocked, probing,\n"
+        "            suspect), \"since\", \"until\", \"category\", \"reason\", \"action\",\n"
+        "            \"reply\" (suspect: what the delivery check found), \"incident\"};\n"
+        "            times in RFC 3339, null when not set\n"
         "  --write-page\n"
         "           print nothing, but (re)write the status page in the spool:\n"
         "           status.html (for the front desk; patient data as status_detail\n"
@@ -66,7 +71,8 @@ const char help_status[] =
         "           the spoold user)\n"
         "\n"
         "Exit status: 0 sending (running, resuming or paused by a rate limit);\n"
-        "  69 an account is blocked: a person must act (for monitoring: alert on 69);\n"
+        "  69 an account is blocked or suspect (the provider accepts reminders but\n"
+        "  does not deliver them): a person must act (for monitoring: alert on 69);\n"
         "  74 or 77 a state file could not be read; 78 configuration.\n"
         "  With --write-page: 0 written (whatever the state); 73 or 77 not written.\n"
         "\n"
@@ -78,17 +84,21 @@ const char help_status[] =
 const char help_resume[] =
         "usage: spool resume [--json]\n"
         "\n"
-        "Start sending again after the account was stopped (blocked) or paused (rate-\n"
-        "limited), once you have done what spool status says (for example signed in to\n"
-        "the account in a web browser and completed the provider's check).  spoold\n"
-        "first sends one test message (to probe_to, or the next reminder); if the\n"
-        "provider accepts it, sending runs as before; if it still refuses, sending\n"
-        "stops again and you are alerted.  Applies to the relay and the fallback.\n"
+        "Start sending again after the account was stopped (blocked), paused (rate-\n"
+        "limited) or held back because mail was not being delivered (suspect), once\n"
+        "you have done what spool status says (for example signed in to the account\n"
+        "in a web browser and completed the provider's check, or confirmed with the\n"
+        "provider that mail is delivered again).  spoold first sends one test message\n"
+        "(to probe_to, or the next reminder); if the provider accepts it, sending runs\n"
+        "as before; if it still refuses, sending stops again and you are alerted.  The\n"
+        "delivery checks ([verify]) go on: if mail still does not arrive, sending is\n"
+        "held back again.  Applies to the relay and the fallback.\n"
         "No daemon is needed: a running spoold notices at once, a stopped one at its\n"
         "next start.  Run it as root or as the spoold user.\n"
         "\n"
         "Options:\n"
-        "  --json   {\"resumed\": [\"relay\", \"fallback\"] (those that were stopped),\n"
+        "  --json   {\"resumed\": [\"relay\", \"fallback\"] (those that were stopped,\n"
+        "            paused or suspect),\n"
         "            \"account\": {\"relay\": ACCOUNT, \"fallback\": ACCOUNT}} as in\n"
         "           spool status --json, after the change\n"
         "\n"
@@ -160,6 +170,25 @@ static void print_words(const char *label, const char *text)
 		printf("  %s %s\n", label, cli_safe(text, 0, 0, safe, sizeof safe));
 }
 
+/* print_suspect - a suspect account: what spoold does meanwhile */
+static void print_suspect(struct cli *c, const struct account *a)
+{
+	char rel[CLI_TIME_MAX], when[CLI_TIME_MAX];
+
+	if (a->since)
+		printf("  Noticed %s (%s). ", cli_reltime(a->since, c->now, rel, sizeof rel),
+		        cli_when(a->since, INT_MIN, when, sizeof when));
+	else
+		printf("  ");
+	if (c->conf.verify.on_suspect == SUSPECT_STOP)
+		printf("spoold has stopped sending until a check message arrives again or you run "
+		       "spool resume; waiting reminders are kept.\n");
+	else
+		printf("While it checks, spoold sends only one message every %d minutes; once a "
+		       "check message arrives again, sending runs as before by itself.\n",
+		        c->conf.verify.trickle_minutes > 0 ? c->conf.verify.trickle_minutes : 10);
+}
+
 /* print_account - one account's state in plain words */
 static void print_account(struct cli *c, const struct acct *x)
 {
@@ -173,7 +202,11 @@ static void print_account(struct cli *c, const struct acct *x)
 		        x->rc->section, strerror(x->err));
 		return;
 	}
-	cli_safe(*a->reason ? a->reason : "the provider refused to send", 0, 0, why, sizeof why);
+	cli_safe(*a->reason                 ? a->reason
+	         : a->state == ACCT_SUSPECT ? "Your e-mail provider is accepting reminders but "
+	                                      "not delivering them."
+	                                    : "the provider refused to send",
+	        0, 0, why, sizeof why);
 	switch (a->state) {
 	case ACCT_RUNNING:
 		printf("%s: %s\n", x->label, term_paint(TERM_GREEN, "running"));
@@ -205,6 +238,16 @@ static void print_account(struct cli *c, const struct acct *x)
 			        cli_reltime(a->since, c->now, rel, sizeof rel),
 			        cli_when(a->since, INT_MIN, when, sizeof when));
 		break;
+	case ACCT_SUSPECT:
+		printf("%s: %s — %s\n", x->label, term_paint(TERM_RED, "NOT DELIVERING"), why);
+		print_suspect(c, a);
+		print_words("What to do:",
+		        *a->action ? a->action
+		                   : "Check with your e-mail provider that mail from the account "
+		                     "is delivered (look for a warning in its inbox), then run: "
+		                     "spool resume");
+		print_words("What was found:", a->reply);
+		return;
 	}
 	print_words("What to do:", a->action);
 	print_words("The server said:", a->reply);
@@ -244,13 +287,13 @@ static json_t *accounts_json(const struct acct *v, size_t n)
 	return o;
 }
 
-/* accounts_rc - EX_UNAVAILABLE when one is blocked, else why one was unreadable */
+/* accounts_rc - EX_UNAVAILABLE when one is blocked or suspect, else why one was unreadable */
 static int accounts_rc(struct cli *c, const struct acct *v, size_t n)
 {
 	int rc = EX_OK;
 
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].ok && v[i].a.state == ACCT_BLOCKED)
+		if (v[i].ok && (v[i].a.state == ACCT_BLOCKED || v[i].a.state == ACCT_SUSPECT))
 			return EX_UNAVAILABLE;
 		if (!v[i].ok) {
 			cli_err(c, "cannot read %s/state/account-%s: %s", c->sd.path,
@@ -499,15 +542,22 @@ static void print_resumed(struct cli *c, const struct relay_conf *rc, const stru
 	if (rc == &c->conf.fallback)
 		printf("Fallback relay (%s):\n", rc->host ? rc->host : "?");
 	cli_safe(*a->reason ? a->reason : a->category, 0, 0, why, sizeof why);
-	printf("Sending was %s %s: %s\n", a->state == ACCT_BLOCKED ? "stopped" : "paused",
+	printf("Sending was %s %s: %s\n",
+	        a->state == ACCT_BLOCKED   ? "stopped"
+	        : a->state == ACCT_SUSPECT ? "held back (mail was not being delivered)"
+	                                   : "paused",
 	        cli_reltime(a->since, c->now, rel, sizeof rel), why);
 	printf("Sending will resume: spoold first sends one test message (%s%s); if the "
 	       "provider still refuses, sending stops again and you will be alerted.\n",
 	        c->conf.probe_to ? "to " : "the next reminder",
 	        c->conf.probe_to ? c->conf.probe_to : "");
+	if (a->state == ACCT_SUSPECT)
+		printf("The delivery checks go on: if mail still does not arrive, sending is held "
+		       "back again and you will be alerted.\n");
 }
 
-/* resume_one - one stopped account to probing, saved durably; EX_OK or why not */
+/* resume_one - one stopped, paused or suspect account to probing, saved durably; EX_OK or why not
+ */
 static int resume_one(struct cli *c, struct account *a)
 {
 	account_resume(a, c->now);
@@ -543,7 +593,8 @@ int cmd_resume(struct cli *c, int argc, char **argv)
 			continue;
 		}
 		probing += v[i].a.state == ACCT_PROBING;
-		if (v[i].a.state != ACCT_BLOCKED && v[i].a.state != ACCT_RATE_LIMITED)
+		if (v[i].a.state != ACCT_BLOCKED && v[i].a.state != ACCT_RATE_LIMITED &&
+		        v[i].a.state != ACCT_SUSPECT)
 			continue;
 		if ((r = resume_one(c, &v[i].a)) != EX_OK) {
 			rc = r;

@@ -170,10 +170,16 @@ const char *term_account(const struct account *a, enum term_hue *hue, char *buf,
 	char rel[CLI_TIME_MAX], hm[16];
 	const char *who = strcmp(a->relay, "relay") ? "fallback relay " : "";
 
-	*hue = a->state == ACCT_BLOCKED   ? TERM_RED
-	       : a->state == ACCT_RUNNING ? TERM_GREEN
-	                                  : TERM_YELLOW;
-	if (a->state == ACCT_BLOCKED)
+	*hue = a->state == ACCT_BLOCKED || a->state == ACCT_SUSPECT ? TERM_RED
+	       : a->state == ACCT_RUNNING                           ? TERM_GREEN
+	                                                            : TERM_YELLOW;
+	if (a->state == ACCT_SUSPECT)
+		snprintf(buf, len, "%sNOT DELIVERING: %s — %s", who,
+		        *a->reason ? a->reason
+		                   : "the e-mail provider is accepting reminders but not "
+		                     "delivering them",
+		        *a->action ? a->action : "see spool status");
+	else if (a->state == ACCT_BLOCKED)
 		snprintf(buf, len, "%sSTOPPED: %s — %s", who, *a->reason ? a->reason : a->category,
 		        *a->action ? a->action : "see spool status");
 	else if (a->state == ACCT_RATE_LIMITED && a->until)

@@ -48,9 +48,10 @@ char *term_clock(time_t t, char *buf, size_t len);
  * when the job names nobody */
 const char *term_patient(const struct job *j, int raw, char *buf, size_t len);
 /* term_account - an account's state in words, for one line: "STOPPED:
- * reason — action", "paused until 14:05 (in 2 h): reason", "resuming: ...",
- * "running again: ..." (prefixed "fallback relay " for the fallback's);
- * *hue is red, yellow or green.  Not made safe: pass it through cli_safe */
+ * reason — action", "NOT DELIVERING: reason — action" (suspect), "paused
+ * until 14:05 (in 2 h): reason", "resuming: ...", "running again: ..."
+ * (prefixed "fallback relay " for the fallback's); *hue is red (stopped,
+ * not delivering), yellow or green.  Not made safe: pass it through cli_safe */
 const char *term_account(const struct account *a, enum term_hue *hue, char *buf, size_t len);
 /* term_sentence - the first sentence of s (up to ". " before a capital
  * letter, or the end of the first line) into buf */

@@ -49,6 +49,9 @@ const char help_test[] =
         "the relay tested; with --alert-relay, alerts.alert_to when set).  It does not\n"
         "touch the spool, is not counted against the pacing limits, and does not change\n"
         "the account's state: when a stopped account works again, run spool resume.\n"
+        "When spool status says NOT DELIVERING (the provider accepts mail but it does\n"
+        "not arrive), an accepted test proves nothing by itself: check that it arrived\n"
+        "in ADDR's inbox, then run spool resume.\n"
         "It reads the account's password: run it as root or as the spoold user.\n"
         "\n"
         "Options:\n"
@@ -186,8 +189,8 @@ static void server_words(const struct smtp_reply *r)
 	}
 }
 
-/* stopped_hint - after an accepted test: remind staff when spoold still holds back */
-static void stopped_hint(struct cli *c, const struct relay_conf *rc)
+/* stopped_hint - after an accepted test to addr: remind staff when spoold still holds back */
+static void stopped_hint(struct cli *c, const struct relay_conf *rc, const char *to)
 {
 	char err[CLI_ERR_MAX], rel[CLI_TIME_MAX];
 	struct account a;
@@ -202,6 +205,12 @@ static void stopped_hint(struct cli *c, const struct relay_conf *rc)
 		       "now, so run: spool resume\n",
 		        rc->section, a.state == ACCT_BLOCKED ? "stopped" : "paused",
 		        cli_reltime(a.since, c->now, rel, sizeof rel));
+	else if (a.state == ACCT_SUSPECT)
+		printf("spoold has held back sending through [%s] since %s because the provider "
+		       "was accepting reminders but not delivering them: an accepted test does not "
+		       "prove delivery. Check that the test message arrived at %s; if it did, run: "
+		       "spool resume\n",
+		        rc->section, cli_reltime(a.since, c->now, rel, sizeof rel), to);
 }
 
 /* report_json - the outcome with stable keys */
@@ -268,7 +277,7 @@ static int send_test(struct cli *c, const struct relay_conf *rc, const char *to,
 		       "send; check the inbox of %s to confirm delivery.)\n",
 		        relay, to, to);
 		printf("Subject: " TEST_SUBJECT "; Message-ID: %s\n", msgid);
-		stopped_hint(c, rc);
+		stopped_hint(c, rc, to);
 		return EX_OK;
 	}
 	printf("The test message was NOT sent: %s %s failed.\n", step(&r), relay);

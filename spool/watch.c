@@ -7,8 +7,9 @@
  * job queued (new/), retried or released (new/, from failed/ or hold/),
  * deferred (with the next try), held, sent, FAILED (with why), a file
  * found corrupt (when its reason file appears), and the sending account
- * STOPPED, paused, resuming or running again (state/account-RELAY, read
- * with account_load; printed when the state or the incident changes).
+ * STOPPED, NOT DELIVERING (suspect), paused, resuming or running again
+ * (state/account-RELAY, read with account_load; printed when the state or
+ * the incident changes).
  *
  * inotify watches new/ deferred/ hold/ sent/ failed/ corrupt/ and state/
  * for IN_MOVED_TO and IN_CLOSE_WRITE (a file written in place) and for
@@ -46,7 +47,9 @@ const char help_watch[] =
         "Print what happens in the spool as it happens, one line per event, until\n"
         "Ctrl-C: a job queued, retried or released, deferred (with the next try),\n"
         "held, sent, FAILED (with why), a file found corrupt; and the sending account\n"
-        "STOPPED (with the reason and what to do), paused, resuming or running again.\n"
+        "STOPPED (with the reason and what to do), NOT DELIVERING (the provider accepts\n"
+        "reminders but they do not arrive; with what to do), paused, resuming or\n"
+        "running again.\n"
         "Times are the practice's.  It works with or without spoold running.\n"
         "\n"
         "Options:\n"
@@ -54,7 +57,8 @@ const char help_watch[] =
         "              released, deferred, held, sent, failed, corrupt), \"folder\",\n"
         "              \"name\", \"patient\", \"to\", \"kind\", \"appointment\", \"reason\",\n"
         "              \"next_attempt\"}; or {\"time\", \"event\": \"account\", \"relay\",\n"
-        "              \"state\", \"since\", \"until\", \"category\", \"reason\", \"action\"};\n"
+        "              \"state\" (running, rate-limited, blocked, probing, suspect),\n"
+        "              \"since\", \"until\", \"category\", \"reason\", \"action\"};\n"
         "              times in RFC 3339, null when not known\n"
         "  --count N   exit after N events\n"
         "\n"

@@ -6,9 +6,10 @@ server has the message and it parses), a 535 at AUTH (auth-failed), Gmail's
 a certificate for another host (tls-failed), connection refused (try again
 later), a password the caller may not read and a relay without a host
 (configuration).  spool status with account state files written here, in
-account.c's format (blocked: exit 69, the reason and what to do; rate-limited
-and a fallback; today's budget from state/pace-relay), --json keys; spool
-resume moving the accounts to probing, after which status exits 0.
+account.c's format (blocked: exit 69, the reason and what to do; suspect:
+NOT DELIVERING, exit 69, what was found; rate-limited and a fallback; today's
+budget from state/pace-relay), --json keys; spool resume moving the accounts
+to probing, after which status exits 0.
 
 Run: SPOOLD_BIN=build/plain /usr/bin/python3 -m unittest tests/e2e/test_account_cli.py
 """
@@ -308,6 +309,87 @@ class AccountCliTest(E2ETestCase):
         self.assertEqual((p.returncode, p.stdout),
                          (0, "Nothing to resume: sending is already resuming (the next "
                              "message is a test).\n"))
+
+    def test_status_suspect_then_resume(self):
+        """Suspect (the provider says 250 but does not deliver): NOT DELIVERING with what was
+        found and what to do, exit 69, "suspect" in --json; resume moves it to probing."""
+        self.make_spool()
+        conf = self.write_conf(self.no_server())
+        self.write_account(
+            "relay", state="suspect", since=rfc3339(time.time() - 40 * 60),
+            category="not-delivered",
+            reason="Your e-mail provider is accepting reminders but not delivering them.",
+            action="Sign in to the practice's e-mail account and look for a warning from the "
+                   "provider, then run: spool resume",
+            reply="canary <c1@spoold> sent 10:02, not in canary@other.example INBOX after "
+                  "30 minutes", rule="not-delivered", incident=4, alerted=4)
+        p = self.run_spool(conf, "status")
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, p.stdout + p.stderr)
+        out = p.stdout
+        self.assertTrue(out.startswith("Sending: NOT DELIVERING — Your e-mail provider is "
+                                       "accepting reminders but not delivering them.\n"), out)
+        self.assertIn("  Noticed 40 min ago (", out)
+        self.assertIn("While it checks, spoold sends only one message every 10 minutes; once "
+                      "a check message arrives again, sending runs as before by itself.", out)
+        self.assertIn("  What to do: Sign in to the practice's e-mail account and look for a "
+                      "warning from the provider, then run: spool resume\n", out)
+        self.assertIn("  What was found: canary <c1@spoold> sent 10:02, not in "
+                      "canary@other.example INBOX after 30 minutes\n", out)
+        self.assertNotIn("The server said:", out)
+        self.assertTrue(self.run_spool(conf, "--color=always", "status").stdout.startswith(
+            "Sending: \x1b[31mNOT DELIVERING\x1b[0m — "))
+
+        p = self.run_spool(conf, "status", "--json")
+        self.assertEqual(p.returncode, EX_UNAVAILABLE)
+        a = json.loads(p.stdout)["account"]["relay"]
+        self.assertEqual(set(a), ACCOUNT_KEYS)
+        self.assertEqual((a["state"], a["category"], a["until"], a["incident"]),
+                         ("suspect", "not-delivered", None, 4))
+        self.assertIn("not delivering", a["reason"])
+        self.assertIn("spool resume", a["action"])
+        self.assertIn("canary <c1@spoold>", a["reply"])
+
+        # on_suspect = stop: no trickle, says sending has stopped.
+        with open(conf, "a") as f:
+            f.write(f"\n[verify]\nhost = 127.0.0.1\nuser = {FROM_ADDR}\n"
+                    f"password_file = {self.write_password(0o600)}\non_suspect = stop\n")
+        p = self.run_spool(conf, "status")
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, p.stdout + p.stderr)
+        self.assertIn("spoold has stopped sending until a check message arrives again or "
+                      "you run spool resume; waiting reminders are kept.\n", p.stdout)
+        self.assertNotIn("one message every", p.stdout)
+        conf = self.write_conf(self.no_server())
+
+        p = self.run_spool(conf, "resume")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Sending was held back (mail was not being delivered) 40 min ago: Your "
+                      "e-mail provider is accepting reminders", p.stdout)
+        self.assertIn("Sending will resume: spoold first sends one test message", p.stdout)
+        self.assertIn("The delivery checks go on: if mail still does not arrive", p.stdout)
+        saved = self.read_account("relay")
+        self.assertEqual((saved["state"], saved["until"], saved["incident"]),
+                         ("probing", None, 4))
+        p = self.run_spool(conf, "status")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.startswith("Sending: resuming: the next message is a test"),
+                        p.stdout)
+
+        # The fallback alone suspect is 69 too; resume --json lists it.
+        with open(conf, "a") as f:
+            f.write("\n[fallback]\nhost = 127.0.0.1\nport = 2\ntls = none\n")
+        self.write_account("fallback", state="suspect", category="not-in-sent",
+                           reason="Messages the provider accepted are missing from the "
+                                  "account's Sent folder.", action="", reply="")
+        p = self.run_spool(conf, "status")
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, p.stdout + p.stderr)
+        self.assertIn("Fallback: NOT DELIVERING — Messages the provider accepted are missing",
+                      p.stdout)
+        self.assertIn("  What to do: Check with your e-mail provider", p.stdout)
+        p = self.run_spool(conf, "resume", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        v = json.loads(p.stdout)
+        self.assertEqual(v["resumed"], ["fallback"])
+        self.assertEqual(v["account"]["fallback"]["state"], "probing")
 
     def test_rate_limited_fallback_and_budget(self):
         self.make_spool()

@@ -11,6 +11,9 @@ account (state/account-relay in account.c's format), hourly counters
      no url()), accessible basics (lang, title, the chart's title and table),
      and shows no more about patients than the level allows (the e-mail
      address and the full name are searched in status.html and status.json).
+     Other states: rate-limited (PAUSED), running, and suspect (NOT
+     DELIVERING: the provider accepts but does not deliver; why, what to do,
+     the trickle, in all three files; fits a phone's width in Chromium).
   2. In headless Chromium (/usr/bin/chromium; skipped, saying so, when it is
      absent): screenshots of the BLOCKED page at phone (390x844) and desktop
      (1280x900) widths, kept under tests/out/ and printed; the visible text
@@ -48,6 +51,12 @@ BLOCKED_REASON = ("Gmail has stopped this account from sending until someone sig
                   "in a web browser and completes Google's security check.")
 BLOCKED_ACTION = ("Sign in to the practice's e-mail account in a web browser and complete the "
                   "check, then run: spool resume")
+
+SUSPECT_REASON = "Your e-mail provider is accepting reminders but not delivering them."
+SUSPECT_ACTION = ("Sign in to the practice's e-mail account and look for a warning from the "
+                  "provider, then run: spool resume")
+SUSPECT_FOUND = ("canary <c1@spoold> sent 10:02, not in canary@other.example INBOX after 30 "
+                 "minutes")
 
 # The patients of the problem jobs, and what must never leak below "full".
 JANE = ("Jane", "Doe", "jane.doe@example.com")
@@ -214,6 +223,11 @@ class StatusPageTest(E2ETestCase):
 
         if state == "blocked":
             self.write_account()
+        elif state == "suspect":
+            self.write_account(state="suspect", since=rfc3339(now - 40 * 60),
+                               category="not-delivered", reason=SUSPECT_REASON,
+                               action=SUSPECT_ACTION, reply=SUSPECT_FOUND, rule="not-delivered",
+                               rejects=0, reject_rcpt=[])
         elif state == "rate-limited":
             self.write_account(state="rate-limited", until=rfc3339(now + 45 * 60),
                                category="rate-limited",
@@ -372,7 +386,8 @@ class StatusPageTest(E2ETestCase):
         text = visible_text(out["status.html"])
         self.assertIn("and 6 more, not listed here", text)
         self.assertIn("PAUSED", text)
-        self.assertIn("Sending starts again by itself today at", text)
+        # 45 minutes from now: tomorrow late in the practice's evening.
+        self.assertRegex(text, r"Sending starts again by itself (today|tomorrow) at")
         self.assertNotIn("ann1@example.com", out["status.html"])
         self.check_structure(out["status.html"])
         os.unlink(os.path.join(self.folder("state"), "account-relay"))
@@ -381,6 +396,39 @@ class StatusPageTest(E2ETestCase):
         self.assertIn("RUNNING", text)
         self.assertIn("Reminder e-mails are going out.", text)
         self.assertNotIn("What to do: Sign in", text)
+
+    def test_suspect(self):
+        """The provider accepts but does not deliver: NOT DELIVERING, why, what to do."""
+        out = self.write_page(self.build_spool("initials", state="suspect"))
+        page = out["status.html"]
+        self.check_structure(page)
+        text = visible_text(page)
+        self.assertIn("<title>NOT DELIVERING: reminder e-mails", page)
+        self.assertIn('<section class="state suspect"', page)
+        for words in ("NOT DELIVERING",
+                      "Your e-mail provider is accepting reminders but not delivering them.",
+                      "only one reminder goes out every 10 minutes",
+                      "Why: " + SUSPECT_REASON, "What to do: " + SUSPECT_ACTION,
+                      "Waiting reminders are kept and go out once sending resumes.",
+                      "Account state: suspect (not-delivered)."):
+            self.assertIn(words, text)
+        self.assertRegex(text, r"Not delivering since (today|yesterday) at")
+        self.assertNotIn("STOPPED", text)
+        # what the check found names the practice's canary mailbox: not on the page
+        self.assertNotIn("canary@other.example", page)
+        self.check_leaks("initials", {"status.html": page, "status.json": out["status.json"]})
+        a = json.loads(out["status.json"])["account"]["relay"]
+        self.assertEqual((a["state"], a["category"], a["reason"], a["action"]),
+                         ("suspect", "not-delivered", SUSPECT_REASON, SUSPECT_ACTION))
+        prom = out["spoold.prom"]
+        self.assertIn('spoold_account_state{relay="relay",state="suspect"} 1\n', prom)
+        self.assertIn('spoold_account_state{relay="relay",state="blocked"} 0\n', prom)
+        self.assertIn('spoold_account_suspect{relay="relay"} 1\n', prom)
+        self.assertIn('spoold_account_blocked{relay="relay"} 0\n', prom)
+        # The words in large type fit a phone's width.
+        if os.access(CHROMIUM, os.X_OK):
+            self.check_layout(os.path.join(self.spool, "status.html"), "suspect-phone", PHONE,
+                              min_big=30)
 
     def test_bad_detail_refused(self):
         conf = self.build_spool("initials")
@@ -435,40 +483,45 @@ class StatusPageTest(E2ETestCase):
                           "139 of 400 allowed per day", "Reminders that need a person (4)"):
                 self.assertIn(words, text, label)
 
-            # The layout, measured in a copy with a script (the page has none).
-            # Chromium's windows are at least 500 pixels wide (a screenshot is
-            # cut to the size asked for, a script sees 500), so the copy is
-            # shown in a frame of the exact size and measured in there.
-            probe = os.path.join(self.tmp, f"probe-{label}.html")
-            with open(page, encoding="utf-8") as f:
-                src = f.read()
-            script = (
-                "<script>addEventListener('load',function(){var f=document.getElementById('f'),"
-                "w=f.contentWindow,d=w.document.documentElement,bad=[];"
-                "w.document.querySelectorAll('body *').forEach(function(e){"
-                "var r=e.getBoundingClientRect();if(r.width&&r.right>d.clientWidth+1)"
-                "bad.push(e.tagName+'.'+e.className+':'+Math.round(r.right));});"
-                "var big=w.document.querySelector('.big'),o=document.createElement('pre');"
-                "o.id='layout';o.textContent=JSON.stringify({scroll:d.scrollWidth,"
-                "client:d.clientWidth,inner:w.innerWidth,bad:bad.slice(0,10),"
-                "big:parseFloat(w.getComputedStyle(big).fontSize)});"
-                "document.body.appendChild(o);});</script>")
-            with open(probe, "w", encoding="utf-8") as f:
-                f.write('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>probe'
-                        '</title></head><body style="margin:0"><iframe id="f" title="page" '
-                        f'style="border:0;display:block;width:{size[0]}px;height:{size[1]}px" '
-                        f'srcdoc="{html.escape(src, quote=True)}"></iframe>{script}'
-                        '</body></html>')
-            dom = self.chromium("file://" + probe, DESKTOP, "--dump-dom")
-            m = re.search(r'<pre id="layout">(.*?)</pre>', dom)
-            self.assertTrue(m, dom[-2000:])
-            lay = json.loads(html.unescape(m.group(1)))
-            self.assertEqual(lay["inner"], size[0], lay)
-            self.assertLessEqual(lay["scroll"], lay["client"], f"horizontal scroll: {lay}")
-            self.assertLessEqual(lay["scroll"], lay["inner"], f"horizontal scroll: {lay}")
-            self.assertEqual(lay["bad"], [], f"wider than the window: {lay}")
-            self.assertGreaterEqual(lay["big"], 36, f"the state is not in large type: {lay}")
+            self.check_layout(page, label, size)
         print("\nstatus page screenshots (BLOCKED): " + "  ".join(shots), file=sys.stderr)
+
+    def check_layout(self, page, label, size, min_big=36):
+        """No horizontal scrolling at size, and the state in large type.
+
+        The layout is measured in a copy with a script (the page has none).
+        Chromium's windows are at least 500 pixels wide (a screenshot is cut
+        to the size asked for, a script sees 500), so the copy is shown in a
+        frame of the exact size and measured in there."""
+        probe = os.path.join(self.tmp, f"probe-{label}.html")
+        with open(page, encoding="utf-8") as f:
+            src = f.read()
+        script = (
+            "<script>addEventListener('load',function(){var f=document.getElementById('f'),"
+            "w=f.contentWindow,d=w.document.documentElement,bad=[];"
+            "w.document.querySelectorAll('body *').forEach(function(e){"
+            "var r=e.getBoundingClientRect();if(r.width&&r.right>d.clientWidth+1)"
+            "bad.push(e.tagName+'.'+e.className+':'+Math.round(r.right));});"
+            "var big=w.document.querySelector('.big'),o=document.createElement('pre');"
+            "o.id='layout';o.textContent=JSON.stringify({scroll:d.scrollWidth,"
+            "client:d.clientWidth,inner:w.innerWidth,bad:bad.slice(0,10),"
+            "big:parseFloat(w.getComputedStyle(big).fontSize)});"
+            "document.body.appendChild(o);});</script>")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>probe'
+                    '</title></head><body style="margin:0"><iframe id="f" title="page" '
+                    f'style="border:0;display:block;width:{size[0]}px;height:{size[1]}px" '
+                    f'srcdoc="{html.escape(src, quote=True)}"></iframe>{script}'
+                    '</body></html>')
+        dom = self.chromium("file://" + probe, DESKTOP, "--dump-dom")
+        m = re.search(r'<pre id="layout">(.*?)</pre>', dom)
+        self.assertTrue(m, dom[-2000:])
+        lay = json.loads(html.unescape(m.group(1)))
+        self.assertEqual(lay["inner"], size[0], lay)
+        self.assertLessEqual(lay["scroll"], lay["client"], f"horizontal scroll: {lay}")
+        self.assertLessEqual(lay["scroll"], lay["inner"], f"horizontal scroll: {lay}")
+        self.assertEqual(lay["bad"], [], f"wider than the window: {lay}")
+        self.assertGreaterEqual(lay["big"], min_big, f"the state is not in large type: {lay}")
 
 
 if __name__ == "__main__":

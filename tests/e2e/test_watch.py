@@ -2,9 +2,9 @@
 
 spool watch: events as they happen, with spoold sending (queued, sent,
 FAILED with why; a corrupt file), without it (retried, released, held by
-staff: a rewrite in place is no event), the account (STOPPED, running
-again; a rewrite with the same state is no event), --json one object per
-line, --count N, and exit 0 on SIGTERM and SIGINT.
+staff: a rewrite in place is no event), the account (STOPPED, NOT
+DELIVERING, running again; a rewrite with the same state is no event),
+--json one object per line, --count N, and exit 0 on SIGTERM and SIGINT.
 
 The people's side of the rest: the reason file spoold writes (what happened
 first, the appointment in the practice's zone, the server's words last),
@@ -236,6 +236,30 @@ class WatchTest(WatchCase):
                                    r"this account from sending\. — Sign in to the account "
                                    r"in a web browser\.$")
         self.assertRegex(lines[1], r"^\d\d:\d\d:\d\d  account  running again")
+
+    def test_account_suspect(self):
+        """The provider accepts but does not deliver: NOT DELIVERING, then running again."""
+        conf = self.conf()
+        self.write_account("running", 0)
+        w = self.watch(conf, "--count", "2", "--color=never")
+        self.write_account("suspect", 1, "Your e-mail provider is accepting reminders but not "
+                           "delivering them.", "Check the account's inbox for a warning, then "
+                           "run: spool resume")
+        self.assertEqual(len(w.lines(1)), 1)  # seen before it changes again
+        self.write_account("running", 1)
+        lines = w.lines(2)
+        self.assertEqual(w.wait(), 0)
+        self.assertRegex(lines[0], r"^\d\d:\d\d:\d\d  account  NOT DELIVERING: Your e-mail "
+                                   r"provider is accepting reminders but not delivering them\. "
+                                   r"— Check the account's inbox for a warning, then run: "
+                                   r"spool resume$")
+        self.assertRegex(lines[1], r"^\d\d:\d\d:\d\d  account  running again")
+        w = self.watch(conf, "--count", "1", "--json")
+        self.write_account("suspect", 2, "Not delivering.", "")
+        ev = json.loads(w.lines(1)[0])
+        self.assertEqual(w.wait(), 0)
+        self.assertEqual((ev["event"], ev["state"], ev["reason"], ev["action"]),
+                         ("account", "suspect", "Not delivering.", None))
 
     def test_signals_exit_zero(self):
         conf = self.conf()

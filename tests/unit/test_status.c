@@ -5,7 +5,10 @@
  * state/status-counters saved and loaded (round trip, moved on when
  * loaded later, a damaged or foreign file read as none), spoold.prom
  * (HELP and TYPE before each metric, every sample line well-formed, label
- * values escaped, the account's state one-hot), and what status.html and
+ * values escaped, the account's state one-hot), a suspect account (the
+ * provider accepts mail but does not deliver it) shown on all three views
+ * with its reason and what to do, a state out of range shown as stopped,
+ * and what status.html and
  * status.json show of patients at each status_detail, with a spool
  * holding failed, held and corrupt jobs that name them.  The page's
  * well-formedness and its look are tested end to end
@@ -283,6 +286,97 @@ static void test_prom(void **state)
 	closedir(dir);
 }
 
+/* suspect_account - relay suspect (not delivered), with reason, action and what was found */
+static void suspect_account(struct account *a)
+{
+	account_init(a, "relay");
+	assert_int_equal(account_suspect(a, "not-delivered",
+	                         "Your e-mail provider is accepting reminders but not delivering "
+	                         "them <b>.",
+	                         "Sign in to the account and look for a warning, then run: "
+	                         "spool resume",
+	                         "canary <c1@spoold> not in INBOX after 30 minutes", T0),
+	        1);
+}
+
+/* test_suspect - a suspect account on the page, in the JSON and in spoold.prom */
+static void test_suspect(void **state)
+{
+	struct t *t = *state;
+	struct status_counters sc = {0};
+	struct account a[2];
+	struct conf c = conf_for(STATUS_DETAIL_INITIALS);
+	char *html, *js, *prom;
+
+	suspect_account(&a[0]);
+	account_init(&a[1], "fallback");
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 2, 0, -1, T0 + 60), 0);
+	html = strdup(root_file(t, "status.html"));
+	js = strdup(root_file(t, "status.json"));
+	prom = strdup(root_file(t, "spoold.prom"));
+
+	assert_non_null(strstr(html, "<title>NOT DELIVERING: reminder e-mails"));
+	assert_non_null(strstr(html, "<section class=\"state suspect\""));
+	assert_non_null(strstr(html, "<span class=\"big\">NOT DELIVERING</span>"));
+	assert_non_null(strstr(html, "Your e-mail provider is accepting reminders but "
+	                             "<strong>not</strong> delivering them."));
+	assert_non_null(strstr(html, "only one reminder goes out every 10 minutes"));
+	assert_non_null(strstr(html, "<strong>Why:</strong> Your e-mail provider is accepting "
+	                             "reminders but not delivering them &lt;b&gt;."));
+	assert_non_null(strstr(html, "<div class=\"todo\"><strong>What to do:</strong> Sign in "
+	                             "to the account and look for a warning, then run: spool "
+	                             "resume</div>"));
+	assert_non_null(strstr(html, "Not delivering since "));
+	assert_non_null(strstr(html, "Account state: suspect (not-delivered)."));
+	assert_non_null(strstr(html, ".suspect .big{"));
+	assert_null(strstr(html, "<b>"));
+
+	assert_non_null(strstr(js, "\"state\": \"suspect\""));
+	assert_non_null(strstr(js, "\"category\": \"not-delivered\""));
+	assert_non_null(strstr(js, "\"reason\": \"Your e-mail provider is accepting reminders"));
+	assert_non_null(strstr(js, "\"action\": \"Sign in to the account"));
+
+	assert_non_null(
+	        strstr(prom, "spoold_account_state{relay=\"relay\",state=\"suspect\"} 1\n"));
+	assert_non_null(
+	        strstr(prom, "spoold_account_state{relay=\"relay\",state=\"blocked\"} 0\n"));
+	assert_non_null(
+	        strstr(prom, "spoold_account_state{relay=\"fallback\",state=\"suspect\"} 0\n"));
+	assert_non_null(strstr(prom, "# TYPE spoold_account_suspect gauge\n"));
+	assert_non_null(strstr(prom, "spoold_account_suspect{relay=\"relay\"} 1\n"));
+	assert_non_null(strstr(prom, "spoold_account_suspect{relay=\"fallback\"} 0\n"));
+	assert_non_null(strstr(prom, "spoold_account_blocked{relay=\"relay\"} 0\n"));
+	free(html);
+	free(js);
+	free(prom);
+
+	/* on_suspect = stop: nothing goes out; no trickle promised */
+	c.verify.on_suspect = SUSPECT_STOP;
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	html = strdup(root_file(t, "status.html"));
+	assert_non_null(strstr(html, "Sending has stopped until a check message arrives again"));
+	assert_null(strstr(html, "every 10 minutes"));
+	free(html);
+
+	/* a trickle of another pace */
+	c.verify.on_suspect = SUSPECT_SLOW;
+	c.verify.trickle_minutes = 25;
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_non_null(strstr(root_file(t, "status.html"), "every 25 minutes"));
+
+	/* no reason or action: the page still says what to do */
+	a[0].reason[0] = a[0].action[0] = '\0';
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_non_null(strstr(root_file(t, "status.html"),
+	        "<strong>What to do:</strong> Ask your IT contact to check with the e-mail "
+	        "provider"));
+
+	/* a state from a newer file (out of range) is shown as stopped */
+	a[0].state = (enum account_state)(ACCT_NSTATES + 2);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_non_null(strstr(root_file(t, "status.html"), "<title>STOPPED: reminder e-mails"));
+}
+
 /* A failed job for Jane Doe, a held one for Robert Roe (unknown outcome),
  * a corrupt file quoting an address, with reason files naming them. */
 static const char jane_job[] =
@@ -424,6 +518,7 @@ int main(void)
 	        cmocka_unit_test(test_keys),
 	        cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prom, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_suspect, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_detail_full, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_detail_initials, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_detail_none, setup, teardown),
