@@ -365,6 +365,14 @@ int imap_select(struct imap *im, const char *folder, char *err, size_t errlen)
 	return (im->folder = strdup(folder)) ? 0 : fail(err, errlen, "out of memory");
 }
 
+/* imap_uidvalidity - the selected folder's UIDVALIDITY, or 0 */
+uint32_t imap_uidvalidity(const struct imap *im)
+{
+	if (!im->folder || !im->mi || !im->mi->imap_selection_info)
+		return 0;
+	return im->mi->imap_selection_info->sel_uidvalidity;
+}
+
 /* search - UID SEARCH criteria (checked or made here) in the selected
  * folder; *found is libetpan's clist of uint32_t *, or NULL for none */
 static int search(struct imap *im, const char *criteria, clist **found, char *err, size_t errlen)

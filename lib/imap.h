@@ -50,6 +50,9 @@ struct imap *imap_open(const struct imap_conf *ic, char *err, size_t errlen);
 void imap_free(struct imap *im);
 /* imap_select - open a folder (read-write); -1 with err */
 int imap_select(struct imap *im, const char *folder, char *err, size_t errlen);
+/* imap_uidvalidity - the selected folder's UIDVALIDITY (0 when unknown):
+ * UIDs kept from an earlier session mean nothing once it changes */
+uint32_t imap_uidvalidity(const struct imap *im);
 /* imap_find_message_id - 1 when the selected folder holds a message whose
  * Message-ID header is msgid ("<...>"), 0 when not, -1 on error */
 int imap_find_message_id(struct imap *im, const char *msgid, char *err, size_t errlen);

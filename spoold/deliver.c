@@ -321,7 +321,11 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 	if (smtp_is_open(rl->smtp) && pace_reconnect_due(&rl->pace))
 		smtp_close(rl->smtp);
 	int was_open = smtp_is_open(rl->smtp);
-	int ok = smtp_send(rl->smtp, rl->rc->from, j->to_email, msg, len, &rep) == 0;
+	char envid[3 * SPOOLDIR_NAME_MAX + 16];
+	/* With [verify], ask for bounces that name the job (RFC 3461). */
+	int ok = smtp_send_dsn(rl->smtp, rl->rc->from, j->to_email,
+			 d->conf.verify.imap.configured ? msg_envid(name, envid, sizeof envid) : NULL,
+			 msg, len, &rep) == 0;
 	time_t done = time(NULL);
 	if (!was_open && smtp_is_open(rl->smtp))
 		pace_connection_opened(&rl->pace);
@@ -358,7 +362,8 @@ static void attempt(struct daemon *d, struct job *j, const char *name, time_t ex
 		job_spool_set_time(j, "next_attempt", 0);
 		if (r != RELAY_PRIMARY)
 			job_spool_set_str(j, "relay", rl->name);
-		settle_sent(d, j, name, msg, len);
+		if (settle_sent(d, j, name, msg, len) == 0)
+			verify_sent(d, r, name, mid);
 	} else if (stops) {
 		put_back(d, j, name, expires); /* no attempt charged; the account waits */
 	} else if (v.cat == CAT_UNKNOWN_OUTCOME) {
@@ -432,6 +437,12 @@ static void process(struct daemon *d, struct job *j, const char *name, time_t no
 		return;
 	}
 	attempt(d, j, name, expires, now, r);
+}
+
+/* deliver_write_reason - a reason file beside a job, for staff */
+void deliver_write_reason(struct daemon *d, enum folder f, const char *name, const char *text)
+{
+	write_reason(d, f, name, text);
 }
 
 /* deliver_run - claim one ready job and take it to its next folder */

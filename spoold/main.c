@@ -267,8 +267,14 @@ static void run(struct daemon *d)
 		int64_t now_ms = pace_now_ms(), relay_wake = 0;
 		time_t now = (time_t)(now_ms / 1000);
 		queue_promote(&d->q, now);
+		int64_t verify_at = verify_wake(d);
+		if (verify_at && verify_at <= now_ms) {
+			deliver_flush(d);
+			verify_run(d);
+			continue;
+		}
 		int r = relay_pick(d, now_ms, &relay_wake);
-		if (r >= 0 && relay_probe(d, r))
+		if (r >= 0 && (relay_probe(d, r) || verify_canary(d, r)))
 			continue;
 		struct qjob *top = queue_peek(&d->q);
 		/* With no relay able to send, only jobs that expire are taken. */
@@ -288,6 +294,7 @@ static void run(struct daemon *d)
 		wake = earliest(wake, daemon_status(d, now_ms, 0));
 		wake = earliest(wake, (int64_t)queue_next_due(&d->q) * 1000);
 		wake = earliest(wake, (int64_t)relay_idle(d, now) * 1000);
+		wake = earliest(wake, verify_at);
 		if (top) {
 			wake = earliest(wake, relay_wake);
 			wake = earliest(wake, (int64_t)top->expires * 1000);
@@ -364,6 +371,7 @@ int main(int argc, char **argv)
 	queue_init(&d.q);
 	apply_timezone(&d.conf);
 	relay_setup(&d);
+	verify_setup(&d);
 	status_load(&d.sc, &d.sd, time(NULL));
 	d.status_dirty = 1;
 	log_info("started: spool=%s relay=%s:%d tls=%s", d.conf.spool_dir, d.conf.relay.host,
@@ -371,6 +379,7 @@ int main(int argc, char **argv)
 	rescan(&d);
 	run(&d);
 	daemon_status(&d, pace_now_ms(), 1);
+	verify_teardown(&d);
 	relay_teardown(&d);
 	reason_set_zone(NULL);
 	queue_free(&d.q);

@@ -129,6 +129,14 @@ int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms)
 		}
 		const char *why = NULL;
 		int64_t t = pace_next(&rl->pace, now_ms, &why);
+		if (rl->acct.state == ACCT_SUSPECT) {
+			/* The provider may be dropping what it accepts: a trickle, or nothing. */
+			if (d->conf.verify.on_suspect == SUSPECT_STOP)
+				continue;
+			int64_t gap = (int64_t)d->conf.verify.trickle_minutes * 60000 / pace_scale();
+			if (rl->last_send && (int64_t)rl->last_send * 1000 + gap > t)
+				t = (int64_t)rl->last_send * 1000 + gap;
+		}
 		if (t <= now_ms)
 			return i;
 		if (!*wake_ms || t < *wake_ms)
@@ -138,9 +146,10 @@ int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms)
 	return -1;
 }
 
-/* raise_incident - alert once for the account's current incident */
-static void raise_incident(struct daemon *d, struct relay *rl, const struct smtp_reply *rep)
+/* relay_raise - alert once for the account's current incident */
+void relay_raise(struct daemon *d, int r, const struct smtp_reply *rep)
 {
+	struct relay *rl = &d->relay[r];
 	struct account *a = &rl->acct;
 	char event[48];
 
@@ -156,7 +165,8 @@ static void raise_incident(struct daemon *d, struct relay *rl, const struct smtp
 	snprintf(event, sizeof event, "%s",
 		!strcmp(a->category, "account-blocked") ? "account-blocked" : a->category);
 	struct alert al = {event, a->category, a->reason, a->action, "", rep ? rep->text : ""};
-	log_alert("sending stopped: category=%s relay=%s (%s:%d) incident=%u: %s What to do: %s",
+	log_alert("%s: category=%s relay=%s (%s:%d) incident=%u: %s What to do: %s",
+		a->state == ACCT_SUSPECT ? "provider not delivering" : "sending stopped",
 		a->category, rl->name, rl->rc->host, rl->rc->port, a->incident, a->reason, a->action);
 	alert_raise(&d->conf, &al);
 	a->alerted = a->incident;
@@ -193,7 +203,7 @@ void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
 		d->status_dirty = 1;
 		smtp_close(rl->smtp);
 		account_save(&d->sd, &rl->acct);
-		raise_incident(d, rl, rep);
+		relay_raise(d, r, rep);
 	} else if (rl->acct.rejects != before_rejects)
 		account_save(&d->sd, &rl->acct);
 }
@@ -202,7 +212,9 @@ void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
 const char *relay_blocked_reason(struct daemon *d)
 {
 	for (int i = 0; i < d->nrelay; i++)
-		if (d->relay[i].acct.state == ACCT_BLOCKED)
+		if (d->relay[i].acct.state == ACCT_BLOCKED ||
+			(d->relay[i].acct.state == ACCT_SUSPECT &&
+				d->conf.verify.on_suspect == SUSPECT_STOP))
 			return d->relay[i].acct.reason;
 	return NULL;
 }

@@ -6,6 +6,8 @@
  * relay.c: the relays (primary, fallback): which may send now, their
  *          account state and pacing, what a verdict does to them, alerts.
  * queue.c: the in-memory index of waiting jobs.
+ * verify.c, verify_inbox.c: after the 250 ([verify]): the Sent folder,
+ *          INBOX's bounces and notices, the canary.
  */
 #ifndef SPOOLD_SPOOLD_H
 #define SPOOLD_SPOOLD_H
@@ -23,6 +25,9 @@
 #include "smtp.h"
 #include "spooldir.h"
 #include "status.h"
+#include "verify_state.h"
+
+struct imap;
 
 #define RELAY_PRIMARY 0
 #define RELAY_FALLBACK 1
@@ -54,6 +59,9 @@ struct daemon {
 	struct status_counters sc; /* the status page's chart and counters */
 	int status_dirty;          /* something changed since the page was written */
 	int64_t status_ms;         /* when the page was last written */
+	struct verify_state vs;    /* [verify]'s memory (state/verify) */
+	int verify_failing;        /* the mailbox could not be read: alerted once */
+	int verify_more;           /* INBOX had more than one pass reads */
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */
@@ -95,10 +103,37 @@ void relay_state_changed(struct daemon *d);
 /* relay_probe - send the probe message when an account is probing and
  * probe_to is configured; 1 when it did something */
 int relay_probe(struct daemon *d, int r);
+/* relay_raise - alert once for relay r's current incident (rep: the
+ * server's reply, or NULL when the evidence is not an SMTP reply) */
+void relay_raise(struct daemon *d, int r, const struct smtp_reply *rep);
 /* relay_flush - save pacing histories that changed */
 void relay_flush(struct daemon *d);
 /* relay_idle - close connections idle for longer than relay.idle; the
  * earliest time one will be closed */
 time_t relay_idle(struct daemon *d, time_t now);
+
+/* deliver_write_reason - folder/NAME.reason.txt for staff */
+void deliver_write_reason(struct daemon *d, enum folder f, const char *name, const char *text);
+
+/* verify_setup - state/verify loaded (when [verify] is configured) */
+void verify_setup(struct daemon *d);
+/* verify_teardown - state saved, memory released */
+void verify_teardown(struct daemon *d);
+/* verify_sent - relay r's server accepted job name's message msgid */
+void verify_sent(struct daemon *d, int r, const char *name, const char *msgid);
+/* verify_wake - when the next check is due (ms since the epoch), 0: never */
+int64_t verify_wake(struct daemon *d);
+/* verify_run - one pass: Sent folder, held jobs, INBOX, canary */
+void verify_run(struct daemon *d);
+/* verify_canary - send the canary on relay r when one is due; 1 when it
+ * did something */
+int verify_canary(struct daemon *d, int r);
+/* verify_inbox - read INBOX's new messages (im has it selected): bounces
+ * fail their jobs, notices block the account */
+void verify_inbox(struct daemon *d, struct imap *im, time_t now);
+/* verify_suspect - accepted mail is not delivered: the primary account
+ * becomes suspect, alerted once */
+void verify_suspect(struct daemon *d, const char *category, const char *reason,
+	const char *action, const char *detail);
 
 #endif

@@ -1,0 +1,578 @@
+/*
+ * verify - what happened after the provider said 250 ([verify]).
+ *
+ * A 250 is not delivery: providers accept and then drop a blocked
+ * account's mail without telling anyone (notes/providers.md, "Accepted,
+ * then dropped").  A pass, run on a schedule (check_minutes) and once
+ * sending has been quiet for burst_seconds, reads the account over IMAP:
+ *
+ * - Sent (providers that file SMTP submissions there: confirm_sent): each
+ *   sent job's Message-ID must appear within confirm_minutes.  Found: the
+ *   job's history records "confirmed".  Missing: the history records
+ *   "not-confirmed" and the account becomes suspect (one alert).
+ * - hold/: a job held because the connection broke after the final dot
+ *   (unknown outcome) is settled by the same lookup: found means it was
+ *   sent (hold/ -> sent/), absent after confirm_minutes means it was not
+ *   (hold/ -> new/, sent again).  Only once: a job held again after that
+ *   stays for staff, so a provider that never files cannot make spoold
+ *   send a patient the same reminder over and over.
+ * - INBOX: bounces and provider notices (verify_inbox.c).
+ * - The canary: every canary_every messages, or canary_minutes while
+ *   sending, a message to canary_to, a mailbox on another provider read
+ *   through [canary]; not there after canary_wait minutes: the account
+ *   becomes suspect ("the provider accepts mail but does not deliver it"),
+ *   alerted once; sending slows to a trickle or stops (on_suspect).  A
+ *   canary that arrives later ends the suspicion.
+ *
+ * Passes run in the daemon's loop, between messages; every IMAP step has
+ * the configured timeout, so a stalled server delays sending by at most
+ * that.  Durations are divided by SPOOLD_TEST_TIME_SCALE (pace.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "imap.h"
+#include "job.h"
+#include "log.h"
+#include "msg.h"
+#include "pace.h"
+#include "reason.h"
+#include "spoold.h"
+#include "timefmt.h"
+
+#define LOOKUPS_PER_PASS 500 /* Message-ID searches in one pass; the rest wait */
+
+/* scaled - seconds of configuration, divided by the test time scale */
+static time_t scaled(long seconds)
+{
+	long s = seconds / (long)pace_scale();
+	return s > 0 ? s : 1;
+}
+
+/* on - is [verify] configured? */
+static int on(const struct daemon *d)
+{
+	return d->conf.verify.imap.configured;
+}
+
+/* verify_setup - load state/verify */
+void verify_setup(struct daemon *d)
+{
+	if (!on(d))
+		return;
+	if (verify_state_load(&d->sd, &d->vs) < 0)
+		log_warnx("state/verify: unreadable; the delivery checks start afresh");
+	log_info("verify: %s:%d user=%s sent_folder=\"%s\" confirm_sent=%s canary_to=%s",
+	        d->conf.verify.imap.host, d->conf.verify.imap.port, d->conf.verify.imap.user,
+	        d->conf.verify.sent_folder, d->conf.verify.confirm_sent ? "yes" : "no",
+	        d->conf.verify.canary_to ? d->conf.verify.canary_to : "-");
+}
+
+/* save - state/verify now */
+static void save(struct daemon *d)
+{
+	if (verify_state_save(&d->sd, &d->vs) < 0)
+		log_warn("state/verify: cannot save");
+}
+
+/* verify_teardown - save and release */
+void verify_teardown(struct daemon *d)
+{
+	if (on(d))
+		save(d);
+	verify_state_free(&d->vs);
+}
+
+/* verify_sent - a message the relay accepted */
+void verify_sent(struct daemon *d, int r, const char *name, const char *msgid)
+{
+	time_t now = time(NULL);
+
+	if (!on(d) || r != RELAY_PRIMARY)
+		return;
+	d->vs.last_send = now;
+	d->vs.sent_since_check++;
+	d->vs.since_canary++;
+	if (d->conf.verify.confirm_sent && verify_state_add(&d->vs, name, msgid, now) < 0)
+		log_warnx("%s: out of memory; it will not be looked for in Sent", name);
+}
+
+/* verify_wake - the next time a pass is due */
+int64_t verify_wake(struct daemon *d)
+{
+	const struct verify_conf *vc = &d->conf.verify;
+	struct verify_state *vs = &d->vs;
+	time_t due[4] = {0}, t;
+
+	if (!on(d))
+		return 0;
+	if (d->verify_more)
+		return 1;
+	t = vs->last_check + scaled(vc->check_minutes * 60L);
+	if (vs->sent_since_check)
+		due[0] = vs->last_send + scaled(vc->burst_seconds);
+	if (*vs->canary_id)
+		due[1] = vs->canary_sent + scaled(vc->canary_wait * 60L);
+	if (vs->npending)
+		due[2] = vs->pending[0].sent + scaled(vc->confirm_minutes * 60L);
+	for (size_t i = 0; i < sizeof due / sizeof due[0]; i++)
+		if (due[i] && due[i] < t)
+			t = due[i];
+	return (int64_t)t * 1000;
+}
+
+/* canary_due - is a canary due now (by count, or by time while sending)? */
+static int canary_due(struct daemon *d, time_t now)
+{
+	const struct verify_conf *vc = &d->conf.verify;
+	struct verify_state *vs = &d->vs;
+
+	if (!vc->canary_to || *vs->canary_id || !vs->since_canary)
+		return 0;
+	return vs->since_canary >= (unsigned)vc->canary_every ||
+	       now >= vs->last_canary + scaled(vc->canary_minutes * 60L);
+}
+
+/* verify_canary - send the canary through the primary account */
+int verify_canary(struct daemon *d, int r)
+{
+	const struct verify_conf *vc = &d->conf.verify;
+	struct relay *rl = &d->relay[r];
+	struct smtp_reply rep = {0};
+	struct verdict v;
+	time_t now = time(NULL);
+	char msgid[MSG_ID_MAX], body[600];
+	const char *dom;
+	size_t len;
+
+	if (!on(d) || r != RELAY_PRIMARY || !canary_due(d, now))
+		return 0;
+	dom = rl->rc->from ? strrchr(rl->rc->from, '@') : NULL;
+	snprintf(msgid, sizeof msgid, "<spoold-canary.%lld.%ld.%u@%s>", (long long)now,
+	        (long)getpid(), d->vs.since_canary, dom ? dom + 1 : "localhost");
+	snprintf(body, sizeof body,
+	        "spoold sends this message now and then to %s, a mailbox the practice\n"
+	        "controls, to check that the mail account's provider really delivers what\n"
+	        "it accepts.  It may be deleted; please do not reply.\n",
+	        vc->canary_to);
+	char *msg = msg_plain(rl->rc, vc->canary_to, "spoold delivery check", body,
+	        "X-Spool-Canary: yes", msgid, now, &len);
+	if (!msg)
+		return 0;
+	int ok = smtp_send(rl->smtp, rl->rc->from, vc->canary_to, msg, len, &rep) == 0;
+	free(msg);
+	rl->last_send = time(NULL);
+	if (ok)
+		v = (struct verdict){.cat = CAT_SENT, .rule = "sent"};
+	else
+		reply_judge_local(&rep, rl->last_send, &v);
+	log_info("canary relay=%s to=%s stage=%s code=%d category=%s msgid=%s", rl->name,
+	        vc->canary_to, smtp_stage_name(rep.stage), rep.code, reply_category_name(v.cat),
+	        msgid);
+	d->vs.last_canary = now;
+	if (ok) {
+		snprintf(d->vs.canary_id, sizeof d->vs.canary_id, "%s", msgid);
+		d->vs.canary_sent = now;
+		d->vs.since_canary = 0;
+		save(d);
+	}
+	relay_note(d, r, ok, &rep, &v, vc->canary_to);
+	return 1;
+}
+
+/* verify_suspect - the primary account is suspect; alert once */
+void verify_suspect(struct daemon *d, const char *category, const char *reason, const char *action,
+        const char *detail)
+{
+	struct relay *rl = &d->relay[RELAY_PRIMARY];
+
+	log_warnx("verify: %s: %s", category, detail);
+	if (!account_suspect(&rl->acct, category, reason, action, detail, time(NULL)))
+		return;
+	if (account_save(&d->sd, &rl->acct) < 0)
+		log_warn("state/account-%s: cannot save", rl->name);
+	d->status_dirty = 1;
+	relay_raise(d, RELAY_PRIMARY, NULL);
+}
+
+/* open_account - an IMAP session to a [verify] or [canary] account */
+static struct imap *open_account(const struct imap_account_conf *ac)
+{
+	struct imap_conf ic = {
+	        ac->host, ac->port, ac->tls, ac->ca_file, ac->user, ac->password, ac->timeout};
+	char err[512];
+	struct imap *im = imap_open(&ic, err, sizeof err);
+
+	if (!im)
+		log_warnx("verify: [%s] %s", ac->section, err);
+	return im;
+}
+
+/* trouble - the mailbox cannot be read: logged always, alerted once */
+static void trouble(struct daemon *d, const char *what)
+{
+	log_warnx("verify: %s", what);
+	if (d->verify_failing)
+		return;
+	d->verify_failing = 1;
+	struct alert a = {"verify-failed", "verify-failed",
+	        "spoold cannot read the practice's mailbox to check that reminders are delivered.",
+	        "Check the [verify] and [canary] sections of the configuration (host, user, "
+	        "password_file, folder names) and that the password still works.",
+	        "", what};
+	alert_raise(&d->conf, &a);
+}
+
+/* record - an event in the job's history, without an SMTP reply */
+static void record(struct job *j, const char *host, const char *stage, const char *text,
+        const char *category, time_t now)
+{
+	struct job_attempt a = {now, host, stage, 0, text, category};
+	json_t *arr;
+
+	job_add_attempt(j, &a);
+	arr = json_object_get(job_spool(j), "attempts");
+	json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "charged", json_false());
+}
+
+/* load_job - read and parse folder/name; 0, or -1 (logged unless gone) */
+static int load_job(struct daemon *d, enum folder f, const char *name, struct job *j)
+{
+	char err[512], *buf;
+	size_t len;
+
+	memset(j, 0, sizeof *j);
+	if (spooldir_read(&d->sd, f, name, JOB_FILE_MAX, &buf, &len, NULL, err, sizeof err) < 0) {
+		if (errno != ENOENT)
+			log_warnx("verify: %s/%s: %s", spooldir_folder_name(f), name, err);
+		return -1;
+	}
+	int rc = job_parse(j, buf, len, err, sizeof err);
+	free(buf);
+	if (rc < 0) {
+		log_warnx("verify: %s/%s: %s", spooldir_folder_name(f), name, err);
+		job_free(j);
+	}
+	return rc;
+}
+
+/* confirm - job name was found in Sent: say so in its history */
+static void confirm(struct daemon *d, const struct verify_pending *p, time_t now)
+{
+	const char *folder = d->conf.verify.sent_folder;
+	char text[300], *data;
+	struct job j;
+
+	if (load_job(d, F_SENT, p->name, &j) < 0)
+		return; /* bounced, deleted or pruned meanwhile */
+	snprintf(text, sizeof text, "found in the Sent folder \"%s\"", folder);
+	record(&j, d->conf.verify.imap.host, "sent-folder", text, "confirmed", now);
+	job_spool_set_time(&j, "confirmed", now);
+	if ((data = job_dump(&j)) &&
+	        spooldir_write(&d->sd, F_SENT, p->name, data, strlen(data), 0) == 0)
+		log_info("job=%s status=confirmed folder=\"%s\" delay=%lds msgid=%s", p->name,
+		        folder, (long)(now - p->sent), p->msgid);
+	free(data);
+	job_free(&j);
+}
+
+/* unconfirmed - not in Sent in time: in the history; 0 when recorded */
+static int unconfirmed(struct daemon *d, const struct verify_pending *p, time_t now)
+{
+	char text[400], *data;
+	struct job j;
+
+	if (load_job(d, F_SENT, p->name, &j) < 0)
+		return -1;
+	snprintf(text, sizeof text,
+	        "not in the Sent folder \"%s\" %d minutes after the provider accepted it",
+	        d->conf.verify.sent_folder, d->conf.verify.confirm_minutes);
+	record(&j, d->conf.verify.imap.host, "sent-folder", text, "not-confirmed", now);
+	job_spool_set_str(&j, "unconfirmed", text);
+	if ((data = job_dump(&j)))
+		spooldir_write(&d->sd, F_SENT, p->name, data, strlen(data), 0);
+	free(data);
+	job_free(&j);
+	log_warnx("job=%s status=not-confirmed folder=\"%s\" msgid=%s", p->name,
+	        d->conf.verify.sent_folder, p->msgid);
+	return 0;
+}
+
+/* check_sent - look the pending Message-IDs up in Sent; -1 when the
+ * session broke */
+static int check_sent(struct daemon *d, struct imap *im, time_t now)
+{
+	struct verify_state *vs = &d->vs;
+	time_t window = scaled(d->conf.verify.confirm_minutes * 60L);
+	char err[512], first[SPOOLDIR_NAME_MAX + 1] = "";
+	unsigned missing = 0, looked = 0;
+
+	for (size_t i = 0; i < vs->npending && looked < LOOKUPS_PER_PASS;) {
+		struct verify_pending *p = &vs->pending[i];
+		int r = imap_find_message_id(im, p->msgid, err, sizeof err);
+		looked++;
+		if (r < 0) {
+			trouble(d, err);
+			return -1;
+		}
+		if (r == 1)
+			confirm(d, p, now);
+		else if (now - p->sent < window) {
+			i++;
+			continue;
+		} else if (unconfirmed(d, p, now) == 0 && !missing++)
+			snprintf(first, sizeof first, "%s", p->name);
+		verify_state_drop(vs, i);
+	}
+	if (looked >= LOOKUPS_PER_PASS)
+		d->verify_more = 1;
+	if (missing) {
+		char reason[600], detail[600];
+		snprintf(reason, sizeof reason,
+		        "The e-mail provider said it accepted %u reminder%s, but %s not in the "
+		        "account's Sent folder: it may be dropping the practice's mail without "
+		        "telling anyone.",
+		        missing, missing == 1 ? "" : "s", missing == 1 ? "it is" : "they are");
+		snprintf(detail, sizeof detail,
+		        "%u accepted message%s not in \"%s\" after %d minutes (first: %s)", missing,
+		        missing == 1 ? "" : "s", d->conf.verify.sent_folder,
+		        d->conf.verify.confirm_minutes, first);
+		verify_suspect(d, "not-in-sent", reason,
+		        "Sign in to the practice's e-mail account in a web browser and look for a "
+		        "warning or a verification step; ask a few patients whether they got their "
+		        "reminder; then run: spool resume",
+		        detail);
+	}
+	return 0;
+}
+
+/* held_name - collect hold/'s job names */
+static int held_name(
+        struct spooldir *sd, enum folder f, const char *name, const struct stat *st, void *arg)
+{
+	char ***v = arg;
+	size_t n = 0;
+
+	(void)sd, (void)f, (void)st;
+	while (*v && (*v)[n])
+		n++;
+	char **nv = realloc(*v, (n + 2) * sizeof *nv);
+	if (!nv)
+		return 1;
+	nv[n] = strdup(name);
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+/* settle_one - one held job whose outcome was unknown; -1 session broke */
+static int settle_one(struct daemon *d, struct imap *im, const char *name, time_t now)
+{
+	struct job_attempt last;
+	struct job j;
+	char err[512], text[400], side[SPOOLDIR_NAME_MAX + 32], *data = NULL;
+	const char *mid, *folder = d->conf.verify.sent_folder;
+	int rc = 0;
+
+	if (load_job(d, F_HOLD, name, &j) < 0)
+		return 0;
+	size_t n = job_attempts(&j);
+	mid = job_spool_str(&j, "message_id");
+	if (!n || job_get_attempt(&j, n - 1, &last) < 0 || !last.category || !mid ||
+	        strcmp(last.category, "unknown-outcome"))
+		goto out; /* held by staff, or for another reason: theirs */
+	int resent = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct job_attempt a;
+		if (job_get_attempt(&j, i, &a) == 0 && a.category &&
+		        !strcmp(a.category, "not-sent"))
+			resent = 1;
+	}
+	int r = imap_find_message_id(im, mid, err, sizeof err);
+	if (r < 0) {
+		trouble(d, err);
+		rc = -1;
+		goto out;
+	}
+	if (r == 0 && resent)
+		goto out; /* sent again once already: staff decide (its reason says how) */
+	enum folder to = F_SENT;
+	if (r == 1) {
+		snprintf(text, sizeof text, "found in the Sent folder \"%s\": it was sent", folder);
+		record(&j, d->conf.verify.imap.host, "sent-folder", text, "confirmed", now);
+		job_spool_set_time(&j, "confirmed", now);
+		job_spool_set_time(&j, "sent", last.when);
+	} else if (now - last.when >= scaled(d->conf.verify.confirm_minutes * 60L)) {
+		snprintf(text, sizeof text,
+		        "not in the Sent folder \"%s\" %d minutes later: it was not sent, so it is "
+		        "sent again",
+		        folder, d->conf.verify.confirm_minutes);
+		record(&j, d->conf.verify.imap.host, "sent-folder", text, "not-sent", now);
+		to = F_NEW;
+	} else
+		goto out; /* the Sent copy may still be on its way */
+	job_spool_set_str(&j, "previous_reason", job_spool_str(&j, "reason"));
+	job_spool_set_str(&j, "reason", NULL);
+	if (!(data = job_dump(&j)) ||
+	        spooldir_move(&d->sd, F_HOLD, to, name, data, strlen(data), 0) < 0) {
+		if (errno != ENOENT)
+			log_warn("verify: %s: cannot move hold/ -> %s/", name,
+			        spooldir_folder_name(to));
+		goto out;
+	}
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
+	spooldir_unlink(&d->sd, F_HOLD, side);
+	log_info("job=%s status=%s settled=sent-folder folder=\"%s\" msgid=%s", name,
+	        to == F_SENT ? "sent" : "resend", folder, mid);
+out:
+	free(data);
+	job_free(&j);
+	return rc;
+}
+
+/* settle_held - unknown outcomes in hold/, settled by the Sent folder */
+static int settle_held(struct daemon *d, struct imap *im, time_t now)
+{
+	char **names = NULL;
+	int rc = 0;
+
+	spooldir_each(&d->sd, F_HOLD, 0, held_name, &names);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (rc == 0 && settle_one(d, im, names[i], now) < 0)
+			rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+/* check_account - the pass over [verify]'s mailbox */
+static void check_account(struct daemon *d, time_t now)
+{
+	const struct verify_conf *vc = &d->conf.verify;
+	char err[512];
+	struct imap *im = open_account(&vc->imap);
+
+	if (!im) {
+		trouble(d, "cannot sign in to the mailbox (see the log)");
+		return;
+	}
+	int ok = 1;
+	if (vc->confirm_sent) {
+		if (imap_select(im, vc->sent_folder, err, sizeof err) < 0) {
+			trouble(d, err);
+			ok = 0;
+		} else if (check_sent(d, im, now) < 0 || settle_held(d, im, now) < 0)
+			ok = 0;
+	}
+	if (imap_select(im, vc->imap.folder, err, sizeof err) < 0) {
+		trouble(d, err);
+		ok = 0;
+	} else
+		verify_inbox(d, im, now);
+	imap_free(im);
+	if (ok && d->verify_failing) {
+		log_info("verify: the mailbox can be read again");
+		d->verify_failing = 0;
+	}
+}
+
+/* canary_arrived - the canary was found: the suspicion it raised ends */
+static void canary_arrived(struct daemon *d, const char *id, time_t sent, time_t now)
+{
+	struct relay *rl = &d->relay[RELAY_PRIMARY];
+
+	log_info("canary msgid=%s arrived in %s after %lds", id, d->conf.verify.canary_to,
+	        (long)(now - sent));
+	if (!strcmp(rl->acct.category, "not-delivered") && account_clear_suspect(&rl->acct, now)) {
+		log_info("relay %s: the canary arrived; sending resumes at the normal rate",
+		        rl->name);
+		account_save(&d->sd, &rl->acct);
+		d->status_dirty = 1;
+	}
+}
+
+/* check_canary - look for the canary in its own mailbox */
+static void check_canary(struct daemon *d, time_t now)
+{
+	const struct verify_conf *vc = &d->conf.verify;
+	struct verify_state *vs = &d->vs;
+	char err[512];
+	int r;
+
+	if (!*vs->canary_id && !*vs->missing_id)
+		return;
+	struct imap *im = open_account(&vc->canary);
+	if (!im) {
+		trouble(d, "cannot sign in to the canary's mailbox (see the log)");
+		return;
+	}
+	if (imap_select(im, vc->canary.folder, err, sizeof err) < 0) {
+		trouble(d, err);
+		imap_free(im);
+		return;
+	}
+	if (*vs->missing_id &&
+	        (r = imap_find_message_id(im, vs->missing_id, err, sizeof err)) == 1) {
+		canary_arrived(d, vs->missing_id, vs->missing_sent, now);
+		*vs->missing_id = '\0';
+		vs->missing_sent = 0;
+	}
+	if (*vs->canary_id) {
+		r = imap_find_message_id(im, vs->canary_id, err, sizeof err);
+		if (r == 1) {
+			canary_arrived(d, vs->canary_id, vs->canary_sent, now);
+			*vs->canary_id = '\0';
+			vs->canary_sent = 0;
+		} else if (r == 0 && now >= vs->canary_sent + scaled(vc->canary_wait * 60L)) {
+			char reason[600], detail[700], when[TIMEFMT_MAX];
+			snprintf(reason, sizeof reason,
+			        "The e-mail provider accepts the practice's mail but does not "
+			        "deliver "
+			        "it: a test message to %s, a mailbox the practice controls, has "
+			        "not "
+			        "arrived %d minutes after the provider accepted it.",
+			        vc->canary_to, vc->canary_wait);
+			snprintf(detail, sizeof detail,
+			        "canary %s accepted %s, not in %s's %s after %ld s", vs->canary_id,
+			        rfc3339_format(vs->canary_sent, when, sizeof when), vc->canary_to,
+			        vc->canary.folder, (long)(now - vs->canary_sent));
+			snprintf(vs->missing_id, sizeof vs->missing_id, "%s", vs->canary_id);
+			vs->missing_sent = vs->canary_sent;
+			*vs->canary_id = '\0';
+			vs->canary_sent = 0;
+			verify_suspect(d, "not-delivered", reason,
+			        "Sign in to the practice's e-mail account in a web browser and "
+			        "look for "
+			        "a warning or a verification step; phone the patients whose "
+			        "appointments "
+			        "are soonest; then run: spool resume",
+			        detail);
+		} else if (r < 0)
+			trouble(d, err);
+	}
+	imap_free(im);
+}
+
+/* verify_run - one pass */
+void verify_run(struct daemon *d)
+{
+	time_t now = time(NULL);
+
+	if (!on(d))
+		return;
+	d->verify_more = 0;
+	/* Few moves, each reported as it happens: durable one by one. */
+	spooldir_batch(&d->sd, 0);
+	check_account(d, now);
+	check_canary(d, now);
+	spooldir_batch(&d->sd, 1);
+	d->vs.last_check = now;
+	d->vs.sent_since_check = 0;
+	save(d);
+}
