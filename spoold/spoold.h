@@ -60,7 +60,7 @@ struct daemon {
 	int status_dirty;          /* something changed since the page was written */
 	int64_t status_ms;         /* when the page was last written */
 	struct verify_state vs;    /* [verify]'s memory (state/verify) */
-	int verify_failing;        /* the mailbox could not be read: alerted once */
+	int verify_failing;        /* which mailboxes cannot be read (verify.c): alerted once */
 	int verify_more;           /* INBOX had more than one pass reads */
 };
 

@@ -46,6 +46,8 @@
 #include "timefmt.h"
 
 #define LOOKUPS_PER_PASS 500 /* Message-ID searches in one pass; the rest wait */
+#define FAIL_ACCOUNT 1       /* d->verify_failing: [verify]'s mailbox, alerted */
+#define FAIL_CANARY 2        /* [canary]'s */
 
 /* scaled - seconds of configuration, divided by the test time scale */
 static time_t scaled(long seconds)
@@ -114,6 +116,8 @@ int64_t verify_wake(struct daemon *d)
 	if (d->verify_more)
 		return 1;
 	t = vs->last_check + scaled(vc->check_minutes * 60L);
+	if (d->verify_failing)
+		return (int64_t)t * 1000; /* what is overdue waits for the next scheduled try */
 	if (vs->sent_since_check)
 		due[0] = vs->last_send + scaled(vc->burst_seconds);
 	if (*vs->canary_id)
@@ -200,26 +204,27 @@ void verify_suspect(struct daemon *d, const char *category, const char *reason, 
 	relay_raise(d, RELAY_PRIMARY, NULL);
 }
 
-/* open_account - an IMAP session to a [verify] or [canary] account */
-static struct imap *open_account(const struct imap_account_conf *ac)
+/* open_account - an IMAP session to a [verify] or [canary] account; NULL
+ * with the reason ("[verify] cannot sign in ...") in err */
+static struct imap *open_account(const struct imap_account_conf *ac, char *err, size_t errlen)
 {
 	struct imap_conf ic = {
 	        ac->host, ac->port, ac->tls, ac->ca_file, ac->user, ac->password, ac->timeout};
-	char err[512];
-	struct imap *im = imap_open(&ic, err, sizeof err);
+	char why[512];
+	struct imap *im = imap_open(&ic, why, sizeof why);
 
 	if (!im)
-		log_warnx("verify: [%s] %s", ac->section, err);
+		snprintf(err, errlen, "[%s] %s", ac->section, why);
 	return im;
 }
 
 /* trouble - the mailbox cannot be read: logged always, alerted once */
-static void trouble(struct daemon *d, const char *what)
+static void trouble(struct daemon *d, int which, const char *what)
 {
 	log_warnx("verify: %s", what);
-	if (d->verify_failing)
+	if (d->verify_failing & which)
 		return;
-	d->verify_failing = 1;
+	d->verify_failing |= which;
 	struct alert a = {"verify-failed", "verify-failed",
 	        "spoold cannot read the practice's mailbox to check that reminders are delivered.",
 	        "Check the [verify] and [canary] sections of the configuration (host, user, "
@@ -317,7 +322,7 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 		int r = imap_find_message_id(im, p->msgid, err, sizeof err);
 		looked++;
 		if (r < 0) {
-			trouble(d, err);
+			trouble(d, FAIL_ACCOUNT, err);
 			return -1;
 		}
 		if (r == 1)
@@ -395,7 +400,7 @@ static int settle_one(struct daemon *d, struct imap *im, const char *name, time_
 	}
 	int r = imap_find_message_id(im, mid, err, sizeof err);
 	if (r < 0) {
-		trouble(d, err);
+		trouble(d, FAIL_ACCOUNT, err);
 		rc = -1;
 		goto out;
 	}
@@ -455,30 +460,30 @@ static int settle_held(struct daemon *d, struct imap *im, time_t now)
 static void check_account(struct daemon *d, time_t now)
 {
 	const struct verify_conf *vc = &d->conf.verify;
-	char err[512];
-	struct imap *im = open_account(&vc->imap);
+	char err[600];
+	struct imap *im = open_account(&vc->imap, err, sizeof err);
 
 	if (!im) {
-		trouble(d, "cannot sign in to the mailbox (see the log)");
+		trouble(d, FAIL_ACCOUNT, err);
 		return;
 	}
 	int ok = 1;
 	if (vc->confirm_sent) {
 		if (imap_select(im, vc->sent_folder, err, sizeof err) < 0) {
-			trouble(d, err);
+			trouble(d, FAIL_ACCOUNT, err);
 			ok = 0;
 		} else if (check_sent(d, im, now) < 0 || settle_held(d, im, now) < 0)
 			ok = 0;
 	}
 	if (imap_select(im, vc->imap.folder, err, sizeof err) < 0) {
-		trouble(d, err);
+		trouble(d, FAIL_ACCOUNT, err);
 		ok = 0;
 	} else
 		verify_inbox(d, im, now);
 	imap_free(im);
-	if (ok && d->verify_failing) {
+	if (ok && (d->verify_failing & FAIL_ACCOUNT)) {
 		log_info("verify: the mailbox can be read again");
-		d->verify_failing = 0;
+		d->verify_failing &= ~FAIL_ACCOUNT;
 	}
 }
 
@@ -502,18 +507,18 @@ static void check_canary(struct daemon *d, time_t now)
 {
 	const struct verify_conf *vc = &d->conf.verify;
 	struct verify_state *vs = &d->vs;
-	char err[512];
-	int r;
+	char err[600];
+	int r = 0;
 
 	if (!*vs->canary_id && !*vs->missing_id)
 		return;
-	struct imap *im = open_account(&vc->canary);
+	struct imap *im = open_account(&vc->canary, err, sizeof err);
 	if (!im) {
-		trouble(d, "cannot sign in to the canary's mailbox (see the log)");
+		trouble(d, FAIL_CANARY, err);
 		return;
 	}
 	if (imap_select(im, vc->canary.folder, err, sizeof err) < 0) {
-		trouble(d, err);
+		trouble(d, FAIL_CANARY, err);
 		imap_free(im);
 		return;
 	}
@@ -554,7 +559,11 @@ static void check_canary(struct daemon *d, time_t now)
 			        "are soonest; then run: spool resume",
 			        detail);
 		} else if (r < 0)
-			trouble(d, err);
+			trouble(d, FAIL_CANARY, err);
+	}
+	if (r >= 0 && (d->verify_failing & FAIL_CANARY)) {
+		log_info("verify: the canary's mailbox can be read again");
+		d->verify_failing &= ~FAIL_CANARY;
 	}
 	imap_free(im);
 }

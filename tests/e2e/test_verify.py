@@ -255,6 +255,37 @@ class VerifyTest(ProviderTest):
         msgs = self.imap.messages(OFFICE, "INBOX")
         self.assertEqual([("$SpooldProcessed" in m["keywords"]) for m in msgs], [True], msgs)
 
+    # ------------------------------------------------------------------ failures
+
+    def test_unreadable_mailbox_is_alerted_once(self):
+        """A wrong IMAP password: one verify-failed alert, sending goes on; a
+        restart keeps what is still to be confirmed (state/verify)."""
+        self.setup_imap()
+        srv = self.sim({"profile": "gmail", "mailboxes": self.mailboxes()})
+        conf = self.verify_conf(srv)
+        with open(os.path.join(self.tmp, "imap-password"), "w", encoding="utf-8") as f:
+            f.write("wrong\n")
+        names = self.place(3, "f")
+        d = self.spoold(conf, scale=SCALE)
+        self.wait_count("sent", 3, timeout=20)
+        runs = self.wait_alerts(1, timeout=30)
+        self.assertEqual([r["SPOOL_EVENT"] for r in runs], ["verify-failed"], runs)
+        self.assertIn("cannot read the practice's mailbox", runs[0]["SPOOL_REASON"])
+        mark = d.mark()
+        d.wait_log(r"verify: \[verify\] ", since=mark, timeout=20)  # tried again: no alert
+        self.assertEqual(len(self.alerts()), 1)
+        self.assertEqual(self.account_state()["state"], "running")
+        d.stop()
+        with open(os.path.join(self.spool, "state", "verify"), encoding="utf-8") as f:
+            pending = [p["job"] for p in json.load(f)["pending"]]
+        self.assertEqual(sorted(pending), sorted(names))
+        # The right password: the same jobs are confirmed after the restart.
+        self.write_password(name="imap-password")
+        d = self.spoold(conf, scale=SCALE)
+        for n in names:
+            d.wait_log(rf"job={re.escape(n)} status=confirmed", timeout=30)
+        d.wait_log(r"verify: the mailbox can be read again|status=confirmed", timeout=5)
+
     # ------------------------------------------------------------------ (e)
 
     def test_e_clean_run_of_1000_raises_nothing(self):
