@@ -16,22 +16,10 @@
 
 #include "conf.h"
 #include "job.h"
+#include "msgid.h"
 
-#define MSG_ID_MAX 320
 #define MSG_ERR_MAX 2048 /* room for a missing template's list of paths */
 
-/* msg_message_id - "<spoold.NAME@domain>", stable for a job name and unique
- * across names (the name is encoded injectively into dot-atom text) */
-char *msg_message_id(const char *name, const char *from, char *buf, size_t len);
-/* msg_message_id_name - the job name back from such a Message-ID (any
- * domain); NULL when it is not one of ours or does not fit */
-char *msg_message_id_name(const char *msgid, char *buf, size_t len);
-/* msg_envid - the RFC 3461 ENVID for a job: "spoold." and the name with
- * every byte outside [A-Za-z0-9.-] written "_XX" (so xtext never needs
- * escaping and MTAs that decode it and those that do not agree) */
-char *msg_envid(const char *name, char *buf, size_t len);
-/* msg_envid_name - the job name back from an envid; NULL when not ours */
-char *msg_envid_name(const char *envid, char *buf, size_t len);
 /* msg_wants_ics - 1 when the job's message carries an iCalendar event */
 int msg_wants_ics(const struct job *j, const struct conf *c);
 /* msg_build - the whole message as sent at now, *len its length; NULL with
