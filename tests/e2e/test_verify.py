@@ -101,8 +101,9 @@ class VerifyTest(ProviderTest):
         conf = self.verify_conf(srv, canary_every=10)
         names = self.place(35, "a")
         d = self.spoold(conf, scale=SCALE)
-        # One canary in flight at a time: the first (after 10 jobs) arrives;
-        # the next goes once it was found (usually after the 25th job: lost).
+        # One canary in flight at a time: the first (with the first job: none
+        # was sent within canary_minutes) arrives; the next goes once it was
+        # found and 10 more jobs went (usually after the 25th job: lost).
         self.imap2.wait_messages(CANARY, "INBOX", 1, timeout=30)
         d.wait_log(r"canary msgid=\S+ arrived", timeout=30)
         d.wait_log(r"canary relay=relay to=\S+ .*category=sent msgid=", count=2, timeout=30)
@@ -132,9 +133,31 @@ class VerifyTest(ProviderTest):
         canaries = len([r for r in srv.records() if CANARY in r["rcpt"]])
         self.assertGreaterEqual(canaries, 2)
         self.assertEqual(len(self.imap2.messages(CANARY, "INBOX")), canaries - 1)
+        self.assertLess(took, 8)  # canary_wait (1 s scaled) and one check, with slack
         print(f"\n(a) detection: the lost canary was sent, the alert fired {took:.2f} s later "
               f"(canary_wait = 1 min, scaled to 1 s); {len(names)} jobs, "
               f"{len(self.jobs_in('sent'))} in sent/ so far (trickle)", file=sys.stderr)
+
+    def test_a2_on_suspect_stop_then_resume(self):
+        """on_suspect = stop: nothing more goes until spool resume."""
+        self.setup_imap(canary=True)
+        srv = self.sim({"profile": "gmail", "mailboxes": self.mailboxes(),
+                        "silent_drop_after": 0})
+        conf = self.verify_conf(srv, canary_every=10, on_suspect="stop")
+        self.place(10, "s")
+        d = self.spoold(conf, scale=SCALE)
+        runs = self.wait_alerts(1, timeout=30)
+        self.assertEqual([r["SPOOL_EVENT"] for r in runs], ["not-delivered"], runs)
+        later = self.submit(make_job("appt-s-later", email="later@example.com"), tag="slater")
+        self.loop_turn(d)
+        self.assertEqual(self.where(later), ["new"])
+        st = self.status(conf)
+        self.assertEqual(st.returncode, 69, st.stdout + st.stderr)
+        r = subprocess.run([SPOOL, "-c", conf, "resume"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.wait_in("sent", later, timeout=20)
+        self.assertEqual(len(self.alerts()), 1, self.alerts())
 
     # ------------------------------------------------------------------ (b)
 
