@@ -91,6 +91,7 @@ struct verify_conf {
 	struct imap_account_conf imap;   /* [verify] */
 	struct imap_account_conf canary; /* [canary]: canary_to's own mailbox */
 	char *sent_folder;   /* the profile's ("[Gmail]/Sent Mail", "Sent Items", ...) */
+	int sent_folder_auto; /* not set: the folder marked \Sent, else sent_folder */
 	int confirm_sent;    /* look each sent message up in Sent; profile default */
 	int confirm_minutes; /* it must be there within this; default 10 */
 	int check_minutes;   /* a check at least this often; default 5 */

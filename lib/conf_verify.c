@@ -241,6 +241,7 @@ int conf_verify_check(struct conf *c, int secrets, char *err, size_t errlen)
 	if (account_check(&v->imap, c->relay.profile, secrets, err, errlen) < 0)
 		return -1;
 	p = v->imap.profile ? profile_imap_find(v->imap.profile) : NULL;
+	v->sent_folder_auto = !v->sent_folder;
 	inherit(&v->sent_folder, p ? p->sent_folder : "Sent");
 	if (v->confirm_sent < 0)
 		v->confirm_sent = p ? p->files_sent : 0;

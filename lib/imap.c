@@ -373,6 +373,39 @@ uint32_t imap_uidvalidity(const struct imap *im)
 	return im->mi->imap_selection_info->sel_uidvalidity;
 }
 
+/* imap_special_folder - the folder LIST marks with a special-use flag */
+int imap_special_folder(
+        struct imap *im, const char *use, char *out, size_t outlen, char *err, size_t errlen)
+{
+	clist *list = NULL;
+	long long t0 = now_ms();
+	int r, found = 0;
+
+	if (usable(im, 0, NULL, err, errlen) < 0)
+		return -1;
+	if ((r = mailimap_list(im->mi, "", "*", &list)) != MAILIMAP_NO_ERROR)
+		return step_failed(im, r, t0, err, errlen, "list the folders on %s", im->name);
+	for (clistiter *it = clist_begin(list); it && !found; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		if (!mb->mb_flag || !mb->mb_flag->mbf_oflags || !mb->mb_name ||
+		        strlen(mb->mb_name) >= outlen)
+			continue;
+		for (clistiter *f = clist_begin(mb->mb_flag->mbf_oflags); f; f = clist_next(f)) {
+			struct mailimap_mbx_list_oflag *o = clist_content(f);
+			const char *x = o->of_flag_ext;
+			if (o->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || !x)
+				continue;
+			if (!strcasecmp(x + (*x == '\\'), use)) {
+				snprintf(out, outlen, "%s", mb->mb_name);
+				found = 1;
+				break;
+			}
+		}
+	}
+	mailimap_list_result_free(list);
+	return found;
+}
+
 /* search - UID SEARCH criteria (checked or made here) in the selected
  * folder; *found is libetpan's clist of uint32_t *, or NULL for none */
 static int search(struct imap *im, const char *criteria, clist **found, char *err, size_t errlen)

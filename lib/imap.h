@@ -50,6 +50,13 @@ struct imap *imap_open(const struct imap_conf *ic, char *err, size_t errlen);
 void imap_free(struct imap *im);
 /* imap_select - open a folder (read-write); -1 with err */
 int imap_select(struct imap *im, const char *folder, char *err, size_t errlen);
+/* imap_special_folder - the name of the folder LIST marks with the RFC 6154
+ * special-use flag use ("Sent", "Junk"; without the backslash) into out,
+ * as the server spells it (what imap_select takes): 1 found, 0 none, -1
+ * with err.  Gmail's Sent is "[Gmail]/Sent Mail" in English and
+ * "[Gmail]/Enviados" in Spanish: the flag is the same. */
+int imap_special_folder(
+	struct imap *im, const char *use, char *out, size_t outlen, char *err, size_t errlen);
 /* imap_uidvalidity - the selected folder's UIDVALIDITY (0 when unknown):
  * UIDs kept from an earlier session mean nothing once it changes */
 uint32_t imap_uidvalidity(const struct imap *im);

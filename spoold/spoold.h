@@ -62,6 +62,7 @@ struct daemon {
 	struct verify_state vs;    /* [verify]'s memory (state/verify) */
 	int verify_failing;        /* which mailboxes cannot be read (verify.c): alerted once */
 	int verify_more;           /* INBOX had more than one pass reads */
+	char sent_folder[256];     /* the Sent folder used by the last pass */
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */

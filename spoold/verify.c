@@ -69,9 +69,10 @@ void verify_setup(struct daemon *d)
 		return;
 	if (verify_state_load(&d->sd, &d->vs) < 0)
 		log_warnx("state/verify: unreadable; the delivery checks start afresh");
-	log_info("verify: %s:%d user=%s sent_folder=\"%s\" confirm_sent=%s canary_to=%s",
+	log_info("verify: %s:%d user=%s sent_folder=%s%s%s confirm_sent=%s canary_to=%s",
 	        d->conf.verify.imap.host, d->conf.verify.imap.port, d->conf.verify.imap.user,
-	        d->conf.verify.sent_folder, d->conf.verify.confirm_sent ? "yes" : "no",
+	        d->conf.verify.sent_folder_auto ? "\\Sent, else \"" : "\"",
+	        d->conf.verify.sent_folder, "\"", d->conf.verify.confirm_sent ? "yes" : "no",
 	        d->conf.verify.canary_to ? d->conf.verify.canary_to : "-");
 }
 
@@ -269,7 +270,7 @@ static int load_job(struct daemon *d, enum folder f, const char *name, struct jo
 /* confirm - job name was found in Sent: say so in its history */
 static void confirm(struct daemon *d, const struct verify_pending *p, time_t now)
 {
-	const char *folder = d->conf.verify.sent_folder;
+	const char *folder = d->sent_folder;
 	char text[300], *data;
 	struct job j;
 
@@ -296,7 +297,7 @@ static int unconfirmed(struct daemon *d, const struct verify_pending *p, time_t 
 		return -1;
 	snprintf(text, sizeof text,
 	        "not in the Sent folder \"%s\" %d minutes after the provider accepted it",
-	        d->conf.verify.sent_folder, d->conf.verify.confirm_minutes);
+	        d->sent_folder, d->conf.verify.confirm_minutes);
 	record(&j, d->conf.verify.imap.host, "sent-folder", text, "not-confirmed", now);
 	job_spool_set_str(&j, "unconfirmed", text);
 	if ((data = job_dump(&j)))
@@ -304,7 +305,7 @@ static int unconfirmed(struct daemon *d, const struct verify_pending *p, time_t 
 	free(data);
 	job_free(&j);
 	log_warnx("job=%s status=not-confirmed folder=\"%s\" msgid=%s", p->name,
-	        d->conf.verify.sent_folder, p->msgid);
+	        d->sent_folder, p->msgid);
 	return 0;
 }
 
@@ -345,7 +346,7 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 		        missing, missing == 1 ? "" : "s", missing == 1 ? "it is" : "they are");
 		snprintf(detail, sizeof detail,
 		        "%u accepted message%s not in \"%s\" after %d minutes (first: %s)", missing,
-		        missing == 1 ? "" : "s", d->conf.verify.sent_folder,
+		        missing == 1 ? "" : "s", d->sent_folder,
 		        d->conf.verify.confirm_minutes, first);
 		verify_suspect(d, "not-in-sent", reason,
 		        "Sign in to the practice's e-mail account in a web browser and look for a "
@@ -381,7 +382,7 @@ static int settle_one(struct daemon *d, struct imap *im, const char *name, time_
 	struct job_attempt last;
 	struct job j;
 	char err[512], text[400], side[SPOOLDIR_NAME_MAX + 32], *data = NULL;
-	const char *mid, *folder = d->conf.verify.sent_folder;
+	const char *mid, *folder = d->sent_folder;
 	int rc = 0;
 
 	if (load_job(d, F_HOLD, name, &j) < 0)
@@ -468,8 +469,18 @@ static void check_account(struct daemon *d, time_t now)
 		return;
 	}
 	int ok = 1;
+	snprintf(d->sent_folder, sizeof d->sent_folder, "%s", vc->sent_folder);
+	if (vc->confirm_sent && vc->sent_folder_auto) {
+		/* The folder marked \Sent: its name depends on the account's language. */
+		char found[sizeof d->sent_folder];
+		int r = imap_special_folder(im, "Sent", found, sizeof found, err, sizeof err);
+		if (r == 1)
+			snprintf(d->sent_folder, sizeof d->sent_folder, "%s", found);
+		else if (r < 0)
+			log_warnx("verify: %s; trying \"%s\"", err, vc->sent_folder);
+	}
 	if (vc->confirm_sent) {
-		if (imap_select(im, vc->sent_folder, err, sizeof err) < 0) {
+		if (imap_select(im, d->sent_folder, err, sizeof err) < 0) {
 			trouble(d, FAIL_ACCOUNT, err);
 			ok = 0;
 		} else if (check_sent(d, im, now) < 0 || settle_held(d, im, now) < 0)

@@ -318,7 +318,13 @@ class VerifyTest(ProviderTest):
     def test_e_clean_run_of_1000_raises_nothing(self):
         self.setup_imap(canary=True)
         srv = self.sim({"profile": "gmail", "mailboxes": self.mailboxes()}, dsn=True)
-        conf = self.verify_conf(srv, canary_every=100)
+        # No sent_folder: the profile's name ("[Gmail]/Sent Mail") is not on this
+        # server, so only the folder LIST marks \Sent (RFC 6154) can be found.
+        conf = self.verify_conf(srv, canary_every=100, profile="gmail")
+        with open(conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(text.replace("sent_folder = Sent\n", ""))
         self.make_spool()
         names = self.place(1000, "e")
         t0 = time.monotonic()

@@ -321,6 +321,12 @@ static void test_select(void **state)
 	assert_int_equal(imap_select(im, "Bad\r\nA1 LOGOUT", err, sizeof err), -1);
 	assert_non_null(strstr(err, "bad IMAP folder name"));
 	assert_int_equal(imap_select(im, "Sent", err, sizeof err), 0);
+	/* The folder marked \Sent (RFC 6154), whatever its name. */
+	char found[64];
+	assert_int_equal(imap_special_folder(im, "Sent", found, sizeof found, err, sizeof err), 1);
+	assert_string_equal(found, "Sent");
+	assert_int_equal(imap_special_folder(im, "Flagged", found, sizeof found, err, sizeof err), 0);
+	assert_int_equal(imap_special_folder(im, "Sent", found, 4, err, sizeof err), 0); /* no room */
 	imap_free(im);
 }
 
