@@ -220,7 +220,10 @@ class VerifyTest(ProviderTest):
         d = self.spoold(conf, scale=SCALE)
         held = names[1]
         d.wait_log(rf"job={re.escape(held)} .*category=unknown-outcome", timeout=20)
+        t0 = time.monotonic()
         d.wait_log(rf"job={re.escape(held)} status=sent settled=sent-folder", timeout=30)
+        print(f"\n(c) detection: held (unknown outcome) -> settled as sent by the Sent copy "
+              f"{time.monotonic() - t0:.2f} s later (burst_seconds 1 s)", file=sys.stderr)
         self.assertEqual(self.where(held), ["sent"])
         self.assertFalse(os.path.exists(self.path("hold", held + ".reason.txt")))
         att = self.attempts("sent", held)
@@ -262,7 +265,11 @@ class VerifyTest(ProviderTest):
         conf = self.verify_conf(srv)
         names = self.place(3, "d")
         d = self.spoold(conf, scale=SCALE)
+        d.wait_log(r"category=sent", count=2, timeout=20)  # the notice comes with the 2nd
+        t0 = time.monotonic()
         runs = self.wait_alerts(1, timeout=30)
+        print(f"\n(d) detection: notice delivered -> account blocked and alerted within "
+              f"{time.monotonic() - t0:.2f} s (check_minutes 1, scaled to 1 s)", file=sys.stderr)
         self.assertEqual(runs[0]["SPOOL_EVENT"], "account-blocked", runs)
         self.assertIn("Zoho", runs[0]["SPOOL_REASON"])
         acct = self.account_state()
