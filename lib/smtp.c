@@ -10,6 +10,9 @@
  * session kept, a timeout or a drop closes it.  smtp_send_dsn is the same
  * with RFC 3461 parameters when the server offers DSN.  The session owns its
  * mailsmtp (created per connection) and frees it in smtp_close/smtp_free.
+ * When the server offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA
+ * go out in one write and their three replies are read after it: one round
+ * trip instead of three.
  *
  * How it uses libetpan, and why:
  * - The TCP connection is made here (getaddrinfo, non-blocking connect
@@ -38,6 +41,15 @@
  *   only when parse_ehlo saw DSN, but write ENVID verbatim: it is encoded
  *   as xtext here (RFC 3461 4.1), and kept within its 100 characters so
  *   the 512-byte command line cannot be cut.
+ * - PIPELINING: libetpan only detects it.  The three commands are written
+ *   here (the same lines mailesmtp_mail and mailesmtp_rcpt write) with
+ *   mailstream_write and one mailstream_flush, and each reply is read with
+ *   read_reply, the timeout applying to each wait.  Each reply is judged at
+ *   its own stage: the first refused one is reported verbatim (a 550 at RCPT
+ *   is stage rcpt, not DATA's "no valid recipients"); the replies still
+ *   owed are read, a DATA accepted anyway is ended with a lone dot and never
+ *   followed by the message (RFC 2920, 3.1), then RSET.  Without PIPELINING
+ *   each command waits for its reply as before.
  *
  * Limits: getaddrinfo has no timeout.  libetpan's timeouts are per wait,
  * not deadlines: a server trickling a byte per wait can hold a step.
@@ -162,6 +174,18 @@ static void drop(struct smtp *s)
 	s->ready = 0;
 }
 
+/* reset_or_drop - after a refused transaction step: RSET and keep the
+ * session, or close it (421, a failed RSET, or before the session was ready) */
+static void reset_or_drop(struct smtp *s, int code, enum smtp_stage st)
+{
+	if (st >= STAGE_MAIL && code != 421 && s->ready) {
+		s->ms->response_code = -1;
+		if (mailsmtp_reset(s->ms) == MAILSMTP_NO_ERROR && s->ms->response_code == 250)
+			return;
+	}
+	drop(s);
+}
+
 /* step_failed - fill r for step st begun at t0; RSET or close the session */
 static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0)
 {
@@ -178,13 +202,7 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 
 	if (code > 0) {
 		copy_reply(s, r, st);
-		if (st >= STAGE_MAIL && code != 421 && s->ready) {
-			s->ms->response_code = -1;
-			if (mailsmtp_reset(s->ms) == MAILSMTP_NO_ERROR &&
-			        s->ms->response_code == 250)
-				return -1;
-		}
-		drop(s);
+		reset_or_drop(s, code, st);
 		return -1;
 	}
 	if (timed && sent)
@@ -633,6 +651,76 @@ static int xtext(const char *envid, char *buf, size_t size)
 	return n > 0 ? 0 : -1;
 }
 
+/* pipe_read - read the reply to one pipelined command into the session's
+ * fields; *t0 is when the wait began (for a timeout's report) */
+static int pipe_read(struct smtp *s, long long *t0)
+{
+	*t0 = begin(s);
+	return read_reply(s->ms);
+}
+
+/* pipe_refused - a refused command of a pipelined group: r holds its reply at
+ * stage st; read the replies still owed for the commands sent after it (n of
+ * them, DATA last), end a DATA the server accepted anyway with a lone dot
+ * (RFC 2920, 3.1), then RSET, or close the session when it broke */
+static int pipe_refused(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, int n)
+{
+	long long t0;
+	int code = r->code;
+
+	while (n-- > 0 && code > 0 && code != 421) {
+		code = pipe_read(s, &t0);
+		if (n == 0 && code == 354)
+			code = command(s->ms, ".\r\n");
+	}
+	if (code <= 0 || code == 421)
+		drop(s);
+	else
+		reset_or_drop(s, r->code, st);
+	return -1;
+}
+
+/* pipelined - MAIL FROM, RCPT TO and DATA in one write (RFC 2920), then
+ * their three replies, each judged at its own stage; 0 when DATA got 354
+ * after MAIL and RCPT were accepted, else -1 with r filled for the first
+ * refused command (its reply verbatim) and the session RSET or closed */
+static int pipelined(struct smtp *s, const char *from, const char *to, int dsn, const char *xenv,
+        struct smtp_reply *r)
+{
+	char mail[600], rcpt[600];
+	long long t0;
+	int code;
+
+	/* the same lines as mailesmtp_mail and mailesmtp_rcpt would write */
+	snprintf(mail, sizeof(mail), "MAIL FROM:<%s>%s%s%s\r\n", from, dsn ? " RET=HDRS" : "",
+	        dsn && xenv[0] ? " ENVID=" : "", dsn ? xenv : "");
+	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>%s\r\n", to, dsn ? " NOTIFY=FAILURE,DELAY" : "");
+	t0 = begin(s);
+	if (mailstream_write(s->ms->stream, mail, strlen(mail)) < 0 ||
+	        mailstream_write(s->ms->stream, rcpt, strlen(rcpt)) < 0 ||
+	        mailstream_write(s->ms->stream, "DATA\r\n", 6) < 0 ||
+	        mailstream_flush(s->ms->stream) < 0)
+		return step_failed(s, r, STAGE_MAIL, t0);
+	code = pipe_read(s, &t0);
+	if (code == 0 || code == 421)
+		return step_failed(s, r, STAGE_MAIL, t0);
+	if (code != 250) {
+		copy_reply(s, r, STAGE_MAIL);
+		return pipe_refused(s, r, STAGE_MAIL, 2);
+	}
+	code = pipe_read(s, &t0);
+	if (code == 0 || code == 421)
+		return step_failed(s, r, STAGE_RCPT, t0);
+	if (code != 250 && code != 251) {
+		copy_reply(s, r, STAGE_RCPT);
+		return pipe_refused(s, r, STAGE_RCPT, 1);
+	}
+	code = pipe_read(s, &t0);
+	if (code != 354)
+		return step_failed(s, r, STAGE_DATA, t0);
+	return 0;
+}
+
 /* smtp_send - one transaction without DSN parameters */
 int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
         struct smtp_reply *r)
@@ -648,7 +736,7 @@ int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *
 {
 	char xenv[SMTP_ENVID_MAX + 1] = "";
 	long long t0;
-	int reused, tries, dsn = 0, ret;
+	int reused, tries, dsn = 0, pipe = 0, ret;
 
 	if (bad_address(from, "sender", STAGE_MAIL, r) ||
 	        bad_address(to, "recipient", STAGE_RCPT, r))
@@ -667,6 +755,14 @@ int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *
 		if (!reused && smtp_open(s, r) < 0)
 			return -1;
 		dsn = envid && (s->ms->esmtp & MAILSMTP_ESMTP_DSN);
+		if ((pipe = !!(s->ms->esmtp & MAILSMTP_ESMTP_PIPELINING))) {
+			if (pipelined(s, from, to, dsn, xenv, r) == 0)
+				break;
+			if (!reused || tries > 0 || r->stage != STAGE_MAIL ||
+			        (r->code != 0 && r->code != 421))
+				return -1;
+			continue;
+		}
 		t0 = begin(s);
 		/* mailesmtp_mail adds RET= and ENVID= only when DSN was offered */
 		ret = dsn ? mailesmtp_mail(s->ms, from, 0, xenv[0] ? xenv : NULL)
@@ -678,15 +774,17 @@ int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *
 		if (!reused || tries > 0 || (r->code != 0 && r->code != 421))
 			return -1;
 	}
-	t0 = begin(s);
-	ret = dsn ? mailesmtp_rcpt(s->ms, to,
-	                    MAILSMTP_DSN_NOTIFY_FAILURE | MAILSMTP_DSN_NOTIFY_DELAY, NULL)
-	          : mailsmtp_rcpt(s->ms, to);
-	if (ret != MAILSMTP_NO_ERROR)
-		return step_failed(s, r, STAGE_RCPT, t0);
-	t0 = begin(s);
-	if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)
-		return step_failed(s, r, STAGE_DATA, t0);
+	if (!pipe) {
+		t0 = begin(s);
+		ret = dsn ? mailesmtp_rcpt(s->ms, to,
+		                    MAILSMTP_DSN_NOTIFY_FAILURE | MAILSMTP_DSN_NOTIFY_DELAY, NULL)
+		          : mailsmtp_rcpt(s->ms, to);
+		if (ret != MAILSMTP_NO_ERROR)
+			return step_failed(s, r, STAGE_RCPT, t0);
+		t0 = begin(s);
+		if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)
+			return step_failed(s, r, STAGE_DATA, t0);
+	}
 	t0 = begin(s);
 	if (mailsmtp_data_message(s->ms, msg, len) != MAILSMTP_NO_ERROR)
 		/* no reply read: the final dot did not get out, nothing can have been accepted */

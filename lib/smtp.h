@@ -8,6 +8,9 @@
  * (relay_conf.timeout).  Each call fills a struct smtp_reply with the stage
  * reached and the server's reply verbatim (or the local error), so the
  * caller can classify it (reply.h) and record it in the job's history.
+ * With a server that offers PIPELINING, MAIL, RCPT and DATA go out
+ * together; the stage and reply reported are still those of the first
+ * command refused.
  *
  * The session owns its libetpan objects; smtp_free releases them.  The
  * caller must ignore SIGPIPE (libetpan writes with send() without

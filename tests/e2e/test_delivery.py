@@ -8,11 +8,103 @@ and what the server received.
 import os
 import re
 import signal
+import socket
+import threading
 import time
 import unittest
 from email.utils import parseaddr
 
 from harness import E2ETestCase, FROM_ADDR, header, make_job
+
+
+class PipeServer:
+    """A small SMTP server that offers PIPELINING (aiosmtpd does not): it
+    refuses RCPT TO for addresses containing refuse with refuse_reply, and
+    answers DATA with data_reply when no recipient was accepted.  It keeps
+    every chunk it read per connection (chunks) and the message bodies it
+    accepted (bodies).  Has what write_conf needs: port, tls, auth."""
+
+    tls = "none"
+    auth = False
+
+    def __init__(self, refuse, refuse_reply, data_reply="554 5.5.1 Error: no valid recipients"):
+        self.refuse, self.refuse_reply, self.data_reply = refuse, refuse_reply, data_reply
+        self.chunks, self.bodies, self.lock = [], [], threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        got = []
+        with self.lock:
+            self.chunks.append(got)
+        buf, rcpts, body = b"", 0, None
+        c.sendall(b"220 pipe.test ESMTP\r\n")
+        try:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    return
+                with self.lock:
+                    got.append(data)
+                buf += data
+                out = []
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    line = line.rstrip(b"\r")
+                    if body is not None:
+                        if line == b".":
+                            with self.lock:
+                                self.bodies.append(b"\n".join(body))
+                            body = None
+                            out.append(b"250 2.0.0 Ok: queued")
+                        else:
+                            body.append(line)
+                        continue
+                    cmd = line.upper()
+                    if cmd.startswith(b"EHLO"):
+                        out.append(b"250-pipe.test\r\n250-PIPELINING\r\n250 8BITMIME")
+                    elif cmd.startswith(b"MAIL FROM:"):
+                        rcpts = 0
+                        out.append(b"250 2.1.0 Ok")
+                    elif cmd.startswith(b"RCPT TO:"):
+                        if self.refuse.encode() in line:
+                            out.append(self.refuse_reply.encode())
+                        else:
+                            rcpts += 1
+                            out.append(b"250 2.1.5 Ok")
+                    elif cmd == b"DATA":
+                        if rcpts:
+                            body = []
+                            out.append(b"354 End data with <CR><LF>.<CR><LF>")
+                        else:
+                            out.append(self.data_reply.encode())
+                    elif cmd == b"RSET":
+                        out.append(b"250 2.0.0 Ok")
+                    elif cmd == b"QUIT":
+                        c.sendall(b"221 2.0.0 Bye\r\n")
+                        return
+                    else:
+                        out.append(b"502 5.5.2 Error: command not recognized")
+                if out:  # the replies to a pipelined group go out together
+                    c.sendall(b"\r\n".join(out) + b"\r\n")
+        except OSError:
+            return
+        finally:
+            c.close()
+
+    def stop(self):
+        self.sock.close()
 
 
 class TestDelivery(E2ETestCase):
@@ -137,6 +229,43 @@ class TestDelivery(E2ETestCase):
         # Other jobs continue.
         ok = self.submit(make_job("appt-4-other"))
         self.wait_sent(d, ok)
+
+    def test_pipelined_rcpt_refusal(self):
+        """4b. PIPELINING offered: MAIL, RCPT and DATA go in one write; a 550
+        at RCPT is judged at stage rcpt with its own text (not DATA's 554),
+        no message follows it, and the next job goes on the same connection."""
+        text = ("550 5.1.1 <nobody@example.com>: Recipient address rejected: "
+                "User unknown in virtual mailbox table")
+        srv = PipeServer("nobody@", text)
+        self.addCleanup(srv.stop)
+        d = self.start_spoold(self.write_conf(srv))
+        name = self.submit(make_job("appt-4b-unknown", email="nobody@example.com",
+                                    first="Mary", last="Fairweather"))
+        d.wait_log(rf"job={re.escape(name)} .*stage=rcpt code=550 category=recipient-invalid")
+        self.wait_in("failed", name)
+        att = self.attempts("failed", name)
+        self.assertEqual(att[-1]["stage"], "rcpt", att)
+        self.assertEqual(att[-1]["code"], 550, att)
+        self.assertEqual(att[-1]["text"], text[4:], att)
+        reason = self.read_text("failed", name + ".reason.txt")
+        self.assertIn("User unknown in virtual mailbox table", reason)
+        ok = self.submit(make_job("appt-4b-other"))
+        self.wait_sent(d, ok)
+        self.assertEqual(len(srv.bodies), 1, srv.bodies)
+        self.assertIn(b"X-Spool-Job: " + ok.encode(), srv.bodies[0])
+        with srv.lock:
+            self.assertEqual(len(srv.chunks), 1, "one connection for both jobs")
+            chunks = list(srv.chunks[0])
+        joined = b"".join(chunks)
+        # each transaction's three commands arrived in one read
+        groups = [c for c in chunks if c.startswith(b"MAIL FROM:")]
+        self.assertEqual(len(groups), 2, chunks)
+        for g in groups:
+            self.assertRegex(g, rb"^MAIL FROM:<[^>]+>\r\nRCPT TO:<[^>]+>\r\nDATA\r\n$")
+        # after the refusal: RSET, and no message (nor a lone dot) before it
+        first = joined.split(b"RSET\r\n")[0]
+        self.assertNotIn(b"\r\n.\r\n", first)
+        self.assertIn(b"RSET\r\n", joined)
 
     def test_wrong_host_certificate_refused(self):
         """5. A certificate for another host: nothing sent after STARTTLS."""
