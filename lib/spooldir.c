@@ -90,11 +90,22 @@ fail:
 	return -1;
 }
 
+/* sd_spare_name - the name of this process's spare inode in active/ */
+static const char *sd_spare_name(char *buf, size_t len)
+{
+	snprintf(buf, len, ".spare.%ld.tmp", (long)getpid());
+	return buf;
+}
+
 /* spooldir_close - flush pending syncs and close every descriptor */
 void spooldir_close(struct spooldir *sd)
 {
 	if (sd->root >= 0)
 		spooldir_flush(sd);
+	if (sd->spare && sd->fd[F_ACTIVE] >= 0) {
+		char spare[64];
+		unlinkat(sd->fd[F_ACTIVE], sd_spare_name(spare, sizeof spare), 0);
+	}
 	for (int f = 0; f <= F_STATE; f++)
 		if (sd->fd[f] >= 0)
 			close(sd->fd[f]);
@@ -310,6 +321,19 @@ int sd_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *le
 	return 0;
 }
 
+/* spooldir_read_fd - read a whole open regular file */
+int spooldir_read_fd(int fd, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file; never read");
+		errno = EINVAL;
+		return -1;
+	}
+	return sd_read_fd(fd, &st, max, buf, len, err, errlen);
+}
+
 /* spooldir_read - read a regular file of a folder */
 int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max, char **buf,
         size_t *len, struct stat *st, char *err, size_t errlen)
@@ -329,12 +353,32 @@ int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t m
 	return rc;
 }
 
+/* sd_fill - write all of data to fd, then set its mtime (0: leave it) */
+static int sd_fill(int fd, const char *data, size_t len, time_t mtime)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	if (mtime) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
+		if (futimens(fd, ts) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* sd_write_temp - write data to a hidden temporary in dirfd; returns its fd */
 int sd_write_temp(struct spooldir *sd, int dirfd, const char *name, const char *data, size_t len,
         time_t mtime, int lock, char *tmpname, size_t tmplen)
 {
 	static unsigned seq;
-	size_t off = 0;
 	int fd;
 
 	(void)sd;
@@ -344,19 +388,8 @@ int sd_write_temp(struct spooldir *sd, int dirfd, const char *name, const char *
 		return -1;
 	if (lock && flock(fd, LOCK_EX | LOCK_NB) < 0)
 		goto fail;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (mtime) {
-		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
-		if (futimens(fd, ts) < 0)
-			goto fail;
-	}
+	if (sd_fill(fd, data, len, mtime) < 0)
+		goto fail;
 	return fd;
 fail:;
 	int e = errno;
@@ -399,7 +432,9 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 }
 
 /* One deflate state for the process: set up once (about 260 KB), reset per
- * message, so a drain does not allocate and return it for every job. */
+ * message, so a drain does not allocate and return it for every job.  Level
+ * 1: a few kilobytes of message fit one block at any level, and it takes a
+ * quarter less time than the default 6. */
 static z_stream deflater;
 static int gz_ready;
 
@@ -414,7 +449,8 @@ int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, cons
 	if (!out)
 		return -1;
 	if (!gz_ready) {
-		if (deflateInit2(&deflater, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		if (deflateInit2(&deflater, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
+		            Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(out);
 			errno = ENOMEM;
 			return -1;
@@ -508,13 +544,14 @@ int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const
 }
 
 /* sd_replace - put tmp in the place of name, only while name exists (a job
- * someone else moved or deleted meanwhile must not be brought back) */
+ * someone else moved or deleted meanwhile must not be brought back); 1 when
+ * exchanged (tmp now names the old inode), 0 when replaced, -1 */
 static int sd_replace(int dirfd, const char *tmp, const char *name)
 {
 	struct stat st;
 
 	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0)
-		return unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT ? -1 : 0;
+		return 1;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1; /* ENOENT: the job is gone */
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -522,21 +559,63 @@ static int sd_replace(int dirfd, const char *tmp, const char *name)
 	return renameat(dirfd, tmp, dirfd, name);
 }
 
+/* sd_spare_write - data into this process's spare inode in active/ (opened,
+ * truncated and locked): its descriptor and name, or -1 when there is no
+ * usable spare (the caller then creates a temporary as usual) */
+static int sd_spare_write(struct spooldir *sd, const char *data, size_t len, time_t mtime,
+        char *tmpname, size_t tmplen)
+{
+	int dirfd = sd->fd[F_ACTIVE], fd;
+
+	if (!sd->spare)
+		return -1;
+	sd->spare = 0;
+	sd_spare_name(tmpname, tmplen);
+	fd = openat(dirfd, tmpname, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	if (sd_fill(fd, data, len, mtime) < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 /* spooldir_move - rewrite the job, then move it to another folder */
 int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
         const char *data, size_t len, time_t mtime)
 {
-	char tmp[SPOOLDIR_NAME_MAX + 64];
-	int fd = sd_write_temp(
-	        sd, sd->fd[from], name, data, len, mtime, from == F_ACTIVE, tmp, sizeof tmp);
+	char tmp[SPOOLDIR_NAME_MAX + 64], spare[64];
+	int fd = -1, rc = -1;
 
-	if (fd < 0)
-		return -1;
-	if (sd_replace(sd->fd[from], tmp, name) < 0 ||
-	        sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0) {
+	if (from == F_ACTIVE && (fd = sd_spare_write(sd, data, len, mtime, tmp, sizeof tmp)) >= 0 &&
+	        (rc = sd_replace(sd->fd[from], tmp, name)) < 0 && errno == ENOENT) {
+		close(fd); /* the spare or the job went away: try the usual way */
+		unlinkat(sd->fd[from], tmp, 0);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = sd_write_temp(sd, sd->fd[from], name, data, len, mtime, from == F_ACTIVE, tmp,
+		        sizeof tmp);
+		if (fd < 0)
+			return -1;
+		rc = sd_replace(sd->fd[from], tmp, name);
+	}
+	/* exchanged: tmp names the old inode, kept as the spare in active/ */
+	if (rc == 1 && from == F_ACTIVE && !sd->spare &&
+	        (!strcmp(tmp, sd_spare_name(spare, sizeof spare)) ||
+	                renameat(sd->fd[from], tmp, sd->fd[from], spare) == 0))
+		sd->spare = 1;
+	else if (rc == 1 && unlinkat(sd->fd[from], tmp, 0) < 0 && errno != ENOENT)
+		rc = -1;
+	if (rc < 0 || sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0) {
 		int e = errno;
 		close(fd);
-		unlinkat(sd->fd[from], tmp, 0);
+		if (rc < 0)
+			unlinkat(sd->fd[from], tmp, 0);
 		errno = e;
 		return -1;
 	}
@@ -601,4 +680,26 @@ int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, v
 	}
 	closedir(d);
 	return rc;
+}
+
+/* spooldir_count - job names in a folder, from readdir alone */
+long spooldir_count(struct spooldir *sd, enum folder f)
+{
+	int fd = dup(sd->fd[f]);
+	struct dirent *de;
+	long n = 0;
+	DIR *d;
+
+	if (fd < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL)
+		if (spooldir_name_valid(de->d_name))
+			n++;
+	closedir(d);
+	return n;
 }

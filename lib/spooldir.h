@@ -18,6 +18,13 @@
  * spooldir_batch(sd, 1) the syncs are collected and done together by
  * spooldir_flush; callers must flush before reporting the new state.
  *
+ * Inodes are recycled: a job rewritten in active/ leaves its old inode
+ * behind as the process's hidden spare (".spare.PID.tmp"), which the next
+ * rewrite truncates and fills instead of creating a file, so a drain
+ * neither creates nor deletes an inode for the rewrite (on ext4 without a
+ * journal every creation scans past the inodes deleted in the last minute).
+ * spooldir_close removes the spare; recovery removes a dead process's.
+ *
  * Besides the folders the root holds ids/ (idempotency markers, one per
  * job id, see spooldir_dedupe) and state/ (the account's state and the
  * pacing windows: small files written with spooldir_write(F_STATE, ...)).
@@ -55,6 +62,7 @@ struct spooldir {
 	int dirty[F_COUNT + 2]; /* folders whose directory needs an fsync */
 	int *pending;       /* file descriptors waiting for fdatasync */
 	size_t npending, cpending;
+	int spare;          /* active/ holds this process's spare inode (sd_spare_name) */
 };
 
 /* spooldir_folder_name - "new", "deferred", ... */
@@ -91,6 +99,9 @@ void spooldir_gz_release(void);
 /* spooldir_read_gz - read and decompress folder/name; free() *buf */
 int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf,
 	size_t *len, char *err, size_t errlen);
+/* spooldir_read_fd - read the open regular file fd (a claimed job through
+ * its lock descriptor), at most max bytes; as spooldir_read */
+int spooldir_read_fd(int fd, size_t max, char **buf, size_t *len, char *err, size_t errlen);
 /* spooldir_rename - move name from one folder to another; -1 ENOENT when
  * someone else moved it first (a lost claim), -1 EEXIST when the target
  * name is taken.  Durable (or batched). */
@@ -127,6 +138,10 @@ int spooldir_flush(struct spooldir *sd);
 typedef int (*spooldir_fn)(struct spooldir *sd, enum folder f, const char *name,
 	const struct stat *st, void *arg);
 int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, void *arg);
+
+/* spooldir_count - how many job names folder f holds (no stat: for counts
+ * of large folders such as sent/); -1 when it cannot be read */
+long spooldir_count(struct spooldir *sd, enum folder f);
 
 /* spooldir_dedupe - claim the idempotency marker for id on behalf of job
  * name.  1: ours (new, or already ours, or stale beyond days); 0: another

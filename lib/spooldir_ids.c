@@ -76,8 +76,9 @@ int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int d
 	id_hash(id, h);
 	fd = openat(sd->fd[F_IDS], h, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd >= 0) {
-		size_t n = strlen(name);
-		int ok = write(fd, name, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+		char line[SPOOLDIR_NAME_MAX + 2];
+		int n = snprintf(line, sizeof line, "%s\n", name);
+		int ok = n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == n;
 		close(fd);
 		if (!ok) {
 			unlinkat(sd->fd[F_IDS], h, 0);

@@ -5,7 +5,9 @@
  * so a job in active/ whose lock is free belongs to a process that died:
  * recovery returns it to new/.  A name found in two folders (a copy made
  * by hand, or a crash of some other tool) is resolved so that the copy
- * with the longer history survives.
+ * with the longer history survives.  Hidden files in active/ (a rewrite's
+ * temporary, or a process's spare inode, see spooldir.h) are removed once
+ * they are a minute old and unlocked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,15 +70,22 @@ static enum folder sd_resolve(struct spooldir *sd, const char *name, enum folder
 	return keep;
 }
 
-/* spooldir_locate_other - another folder holding name besides f, or -1 */
-int spooldir_locate_other(struct spooldir *sd, enum folder f, const char *name)
+/* locate_besides - a folder holding name other than f and skip, or -1 */
+static int locate_besides(struct spooldir *sd, enum folder f, enum folder skip, const char *name)
 {
 	struct stat st;
 
 	for (int g = F_NEW; g < F_COUNT; g++)
-		if (g != (int)f && fstatat(sd->fd[g], name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		if (g != (int)f && g != (int)skip &&
+		        fstatat(sd->fd[g], name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return g;
 	return -1;
+}
+
+/* spooldir_locate_other - another folder holding name besides f, or -1 */
+int spooldir_locate_other(struct spooldir *sd, enum folder f, const char *name)
+{
+	return locate_besides(sd, f, f, name);
 }
 
 /* spooldir_claim - lock, rename into active/, and make sure it is the only copy */
@@ -114,9 +123,10 @@ int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int 
 		}
 	}
 	/* A name taken elsewhere is a new job under a used name, not a crash
-	 * leftover (claims and moves are renames): the caller files it. */
+	 * leftover (claims and moves are renames): the caller files it.  A
+	 * copy arriving in from/ after our rename is found by its own claim. */
 	*lockfd = fd;
-	other = spooldir_locate_other(sd, F_ACTIVE, name);
+	other = locate_besides(sd, F_ACTIVE, from, name);
 	if (other >= 0) {
 		errno = EEXIST;
 		return -1;
@@ -137,8 +147,9 @@ static int recover_active(
 	int fd, other;
 
 	if (*name == '.') {
-		/* A temporary of an interrupted rewrite: locked while in use
-		 * (and just created, it may not be locked yet). */
+		/* A temporary of an interrupted rewrite, or a spare inode:
+		 * locked while in use (and just created or reused, it may not be
+		 * locked yet; a live spoold's idle spare goes, it makes another). */
 		if (st->st_ctime >= ctx->now - 60)
 			return 0;
 		fd = openat(sd->fd[f], name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

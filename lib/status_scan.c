@@ -14,7 +14,9 @@
  *
  * The oldest waiting job: new/ by its mtime (when it arrived), deferred/
  * and hold/ by spool.first_seen, found in the file's text without parsing
- * it (this runs once a second while things change).
+ * it (this runs once a second while things change).  tmp/, active/ and
+ * sent/ are only counted, from readdir without a stat of each job (sent/
+ * holds sent_days of jobs).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -384,11 +386,23 @@ int status_gather(struct status_view *v, struct spooldir *sd)
 	struct gather g = {.v = v};
 	int rc = 0, e = 0;
 
-	for (int f = 0; f < F_COUNT; f++)
-		if (sd->fd[f] >= 0 && spooldir_each(sd, (enum folder)f, 0, gather_one, &g) != 0) {
+	for (int f = 0; f < F_COUNT; f++) {
+		long n;
+		if (sd->fd[f] < 0)
+			continue;
+		if (f == F_TMP || f == F_ACTIVE || f == F_SENT) {
+			/* only counted: no stat of each of thousands of sent jobs */
+			if ((n = spooldir_count(sd, (enum folder)f)) >= 0)
+				v->count[f] += (size_t)n;
+			else {
+				e = e ? e : errno;
+				rc = -1;
+			}
+		} else if (spooldir_each(sd, (enum folder)f, 0, gather_one, &g) != 0) {
 			e = e ? e : errno;
 			rc = -1;
 		}
+	}
 	if (g.n)
 		qsort(g.p, g.n, sizeof *g.p, pick_cmp);
 	v->nall = g.n;

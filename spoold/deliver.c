@@ -492,8 +492,8 @@ void deliver_run(struct daemon *d, struct qjob *qj, int r)
 			log_warnx("%s: out of memory; it waits for the next start", name);
 		return; /* another process has it, or a person moved it */
 	}
-	if (spooldir_read(&d->sd, F_ACTIVE, name, JOB_FILE_MAX, &buf, &len, NULL, err,
-		    sizeof err) < 0) {
+	/* the claim's descriptor is the inode now in active/: no second open */
+	if (spooldir_read_fd(lockfd, JOB_FILE_MAX, &buf, &len, err, sizeof err) < 0) {
 		file_corrupt(d, F_ACTIVE, name, err);
 	} else {
 		if (job_parse(&j, buf, len, err, sizeof err) < 0)

@@ -66,8 +66,9 @@ spoold renders with the templates of this tree (SPOOLD_TEMPLATES, unless set).
 A file system note: on ext4 without a journal, creating a file skips every
 free inode of its group that was deleted in the last 60 s (360 s while its
 inode table block is dirty): the kernel's recently_deleted().  spoold creates
-three files per job, so its drain slows down as it goes, and a run started
-soon after a large deletion (the previous run's clean-up) is slower.  The
+two files per job (the message in sent/, the idempotency marker) and deletes
+none (a rewritten job's old inode is reused for the next rewrite), but a run
+started soon after a large deletion (the previous run's clean-up) is slower.  The
 table's header names the file system of the work directory; BENCH_DIR can
 put the run elsewhere.
 """

@@ -243,6 +243,56 @@ static void test_claim_duplicate(void **state)
 	close(fd);
 }
 
+/* spare_name - this process's spare inode in active/ */
+static const char *spare_name(void)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof buf, ".spare.%ld.tmp", (long)getpid());
+	return buf;
+}
+
+/* test_move_spare - a rewrite in active/ keeps the old inode as the spare and
+ * the next rewrite fills it instead of creating a file; close removes it */
+static void test_move_spare(void **state)
+{
+	struct t *t = *state;
+	struct stat old, st, moved;
+	char err[256];
+
+	put(t, F_ACTIVE, "s1", job(0));
+	put(t, F_ACTIVE, "s2", job(0));
+	assert_int_equal(fstatat(t->sd.fd[F_ACTIVE], "s1", &old, 0), 0);
+	assert_int_equal(
+	        spooldir_move(&t->sd, F_ACTIVE, F_SENT, "s1", job(1), strlen(job(1)), 0), 0);
+	assert_int_equal(fstatat(t->sd.fd[F_ACTIVE], spare_name(), &st, 0), 0);
+	assert_int_equal(st.st_ino, old.st_ino); /* s1's old inode, kept */
+	assert_int_equal(
+	        spooldir_move(&t->sd, F_ACTIVE, F_SENT, "s2", job(2), strlen(job(2)), 0), 0);
+	assert_int_equal(fstatat(t->sd.fd[F_SENT], "s2", &moved, 0), 0);
+	assert_int_equal(moved.st_ino, old.st_ino); /* reused for s2's new text */
+	assert_string_equal(content(t, F_SENT, "s1"), job(1));
+	assert_string_equal(content(t, F_SENT, "s2"), job(2));
+	assert_int_equal(entries(t, F_ACTIVE), 1);
+	/* a spare someone removed: the next rewrite creates a temporary again */
+	assert_int_equal(unlinkat(t->sd.fd[F_ACTIVE], spare_name(), 0), 0);
+	put(t, F_ACTIVE, "s3", job(0));
+	assert_int_equal(
+	        spooldir_move(&t->sd, F_ACTIVE, F_SENT, "s3", job(3), strlen(job(3)), 0), 0);
+	assert_string_equal(content(t, F_SENT, "s3"), job(3));
+	assert_true(has(t, F_ACTIVE, spare_name()));
+	/* a job gone meanwhile is not brought back, the spare or not */
+	assert_int_equal(spooldir_move(&t->sd, F_ACTIVE, F_SENT, "gone", "x", 1, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_false(has(t, F_ACTIVE, "gone"));
+	assert_false(has(t, F_SENT, "gone"));
+	int active = dup(t->sd.fd[F_ACTIVE]);
+	spooldir_close(&t->sd);
+	assert_int_equal(fstatat(active, spare_name(), &st, 0), -1);
+	close(active);
+	assert_int_equal(spooldir_open(&t->sd, t->path, 0, err, sizeof err), 0);
+}
+
 /* test_move - rewrite with data and mtime, then rename; never replaces */
 static void test_move(void **state)
 {
@@ -257,7 +307,8 @@ static void test_move(void **state)
 	assert_string_equal(content(t, F_DEFERRED, "m"), job(1));
 	assert_int_equal(fstatat(t->sd.fd[F_DEFERRED], "m", &st, 0), 0);
 	assert_int_equal(st.st_mtime, when);
-	assert_int_equal(entries(t, F_ACTIVE), 0);
+	assert_int_equal(entries(t, F_ACTIVE), 1); /* only the hidden spare inode */
+	assert_true(has(t, F_ACTIVE, spare_name()));
 	assert_int_equal(entries(t, F_DEFERRED), 1);
 
 	assert_int_equal(spooldir_move(&t->sd, F_DEFERRED, F_NEW, "m", "x", 1, 0), 0);
@@ -369,6 +420,7 @@ int main(void)
 	        T(test_claim),
 	        T(test_claim_duplicate),
 	        T(test_move),
+	        T(test_move_spare),
 	        T(test_move_gone),
 	        T(test_rename),
 	        T(test_unlink_locate_each),
