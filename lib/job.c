@@ -133,7 +133,8 @@ static const char *type_name(const json_t *v)
 	return names[json_typeof(v)];
 }
 
-/* member - look up obj.key of type want: 1 present, 0 absent (and optional), -1 error */
+/* member - look up obj.key of type want: 1 present, 0 absent or null (and
+ * optional), -1 error */
 static int member(const json_t *obj, const char *name, const char *key, json_type want,
         int required, json_t **out, char *err, size_t errlen)
 {
@@ -141,6 +142,10 @@ static int member(const json_t *obj, const char *name, const char *key, json_typ
 	const char *what;
 	char num[64];
 
+	/* An optional member that is null is absent: what a scheduler's JSON
+	 * library writes for a database NULL. */
+	if (v != NULL && json_is_null(v) && !required)
+		v = NULL;
 	*out = v;
 	if (v == NULL)
 		return required ? fail(err, errlen, "%s: missing", name) : 0;

@@ -122,7 +122,9 @@ static const struct bad bad[] = {
         {"{" OK ",'practice':{'phone':4175550100}}",
                 "practice.phone: expected a string, got number"},
         {"{" OK ",'practice':{'email':false}}", "practice.email: expected a string, got boolean"},
-        {"{" OK ",'practice':{'website':null}}", "practice.website: expected a string, got null"},
+        {"{" OK ",'practice':{'website':true}}", "practice.website: expected a string, got boolean"},
+        {"{'version':1,'id':null,'kind':'recall','to':{'email':'a@b.example'}}",
+                "id: expected a string, got null"},
         {"{" OK ",'locale':1}", "locale: expected a string, got number"},
         {"{" OK ",'locale':'EN'}", "locale: \"EN\" " LOC_RE},
         {"{" OK ",'locale':'e'}", "locale: \"e\" " LOC_RE},
@@ -282,6 +284,21 @@ static void test_minimal(void **state)
 	assert_string_equal(j.locale, "zh-Hant-TW");
 	assert_int_equal(j.appt_start, 1796139000);
 	assert_int_equal(j.appt_offset, 345);
+	job_free(&j);
+	/* null in an optional member is absent (a database NULL), and kept as written */
+	s = dq("{'version':1,'id':'n1','kind':'recall','to':{'email':'a@b.co','name':null},"
+	       "'locale':null,'not_before':null,'expires':null,'appointment':null,"
+	       "'patient':{'first_name':null},'practice':null,'data':null,'spool':null}");
+	parse_ok(&j, s, strlen(s));
+	assert_null(j.to_name);
+	assert_null(j.locale);
+	assert_int_equal(j.not_before, 0);
+	assert_int_equal(j.expires, 0);
+	assert_int_equal(j.appt_start, 0);
+	assert_null(job_get_str(&j, "patient.first_name"));
+	char *back = job_dump(&j);
+	assert_non_null(strstr(back, "\"locale\": null"));
+	free(back);
 	job_free(&j);
 }
 
