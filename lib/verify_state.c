@@ -2,7 +2,9 @@
  * verify_state - the delivery checks' memory in state/verify; see
  * verify_state.h.  The file:
  *   {"version": 1, "last_check": "...", "last_send": "...",
- *    "sent_since_check": 3, "inbox": {"uidvalidity": 1, "uid": 42},
+ *    "sent_since_check": 3, "last_ok": "...",
+ *    "error": {"text": "[verify] cannot sign in ...", "since": "..."},
+ *    "inbox": {"uidvalidity": 1, "uid": 42},
  *    "canary": {"id": "<...>", "sent": "...", "missing_id": "",
  *               "missing_sent": null, "since": 12, "last": "..."},
  *    "pending": [{"job": "...", "message_id": "<...>", "sent": "..."}]}
@@ -69,6 +71,10 @@ int verify_state_load(struct spooldir *sd, struct verify_state *vs)
 	vs->last_check = get_time(o, "last_check");
 	vs->last_send = get_time(o, "last_send");
 	vs->sent_since_check = (unsigned)json_integer_value(json_object_get(o, "sent_since_check"));
+	vs->last_ok = get_time(o, "last_ok");
+	x = json_object_get(o, "error");
+	get_str(x, "text", vs->error, sizeof vs->error);
+	vs->error_since = get_time(x, "since");
 	x = json_object_get(o, "inbox");
 	vs->inbox_validity = (uint32_t)json_integer_value(json_object_get(x, "uidvalidity"));
 	vs->inbox_uid = (uint32_t)json_integer_value(json_object_get(x, "uid"));
@@ -103,6 +109,11 @@ int verify_state_save(struct spooldir *sd, const struct verify_state *vs)
 	put_time(o, "last_check", vs->last_check);
 	put_time(o, "last_send", vs->last_send);
 	json_object_set_new(o, "sent_since_check", json_integer(vs->sent_since_check));
+	put_time(o, "last_ok", vs->last_ok);
+	x = json_object();
+	json_object_set_new(x, "text", json_string(vs->error));
+	put_time(x, "since", vs->error_since);
+	json_object_set_new(o, "error", x);
 	x = json_object();
 	json_object_set_new(x, "uidvalidity", json_integer(vs->inbox_validity));
 	json_object_set_new(x, "uid", json_integer(vs->inbox_uid));

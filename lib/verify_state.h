@@ -12,6 +12,7 @@
  *             declared missing (still looked for: if it arrives late the
  *             suspicion ends), messages sent since the last canary
  *   last_check, last_send, sent_since_check: the schedule
+ *   last_ok, error, error_since: for staff (spool status)
  *
  * The struct owns its strings; verify_state_free releases them.  Pure
  * apart from load and save.
@@ -47,6 +48,9 @@ struct verify_state {
 	time_t last_check;
 	time_t last_send;
 	unsigned sent_since_check;
+	time_t last_ok;       /* the last pass that could read every mailbox */
+	char error[512];      /* why the last pass could not, or "" */
+	time_t error_since;   /* when that trouble began */
 };
 
 /* verify_state_load - state/verify, or an empty state when absent; -1

@@ -49,6 +49,10 @@ struct verb {
 int cmd_submit(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+/* status_verify_text, status_verify_json - spool status's delivery checks
+ * (status_verify.c); nothing without [verify] */
+void status_verify_text(struct cli *c);
+json_t *status_verify_json(struct cli *c);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_retry(struct cli *c, int argc, char **argv);
 int cmd_hold(struct cli *c, int argc, char **argv);

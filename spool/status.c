@@ -393,6 +393,7 @@ static int status_json(
 	json_object_set_new(b, "per_day", per_day > 0 ? json_integer(per_day) : json_null());
 	json_object_set_new(b, "used_24h", used >= 0 ? json_integer(used) : json_null());
 	json_object_set_new(o, "budget", b);
+	json_object_set_new(o, "verify", status_verify_json(c));
 	return cli_json_print(o);
 }
 
@@ -411,6 +412,7 @@ static void status_text(
 		printf("Today: unknown (cannot read %s/state/pace-relay)\n", c->sd.path);
 	else
 		printf("Today: %lld of %d sent (last 24 h)\n", used, per_day);
+	status_verify_text(c);
 	printf("\nSpool: %s\n\nFolders:\n", c->sd.path);
 	for (int i = 0; i < F_COUNT; i++)
 		printf("  %-9s %6zu\n", spooldir_folder_name((enum folder)i), s->count[i]);

@@ -223,6 +223,9 @@ static struct imap *open_account(const struct imap_account_conf *ac, char *err, 
 static void trouble(struct daemon *d, int which, const char *what)
 {
 	log_warnx("verify: %s", what);
+	if (!*d->vs.error)
+		d->vs.error_since = time(NULL);
+	snprintf(d->vs.error, sizeof d->vs.error, "%s", what);
 	if (d->verify_failing & which)
 		return;
 	d->verify_failing |= which;
@@ -594,5 +597,10 @@ void verify_run(struct daemon *d)
 	spooldir_batch(&d->sd, 1);
 	d->vs.last_check = now;
 	d->vs.sent_since_check = 0;
+	if (!d->verify_failing) {
+		d->vs.last_ok = now;
+		*d->vs.error = '\0';
+		d->vs.error_since = 0;
+	}
 	save(d);
 }

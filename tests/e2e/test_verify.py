@@ -118,6 +118,7 @@ class VerifyTest(ProviderTest):
         self.assertEqual(acct["category"], "not-delivered")
         st = self.status(conf)
         self.assertEqual(st.returncode, 69, st.stdout + st.stderr)
+        self.assertIsNotNone(json.loads(st.stdout)["verify"]["canary"]["missing_since"])
         # Sending slows to the trickle (one a scaled minute), and no second alert fires.
         self.wait_count("sent", 35, timeout=30)
         later = [self.submit(make_job(f"appt-a-later{i}", email=f"later{i}@example.com"),
@@ -309,6 +310,12 @@ class VerifyTest(ProviderTest):
         d.wait_log(r"verify: \[verify\] ", since=mark, timeout=20)  # tried again: no alert
         self.assertEqual(len(self.alerts()), 1)
         self.assertEqual(self.account_state()["state"], "running")
+        text = subprocess.run([SPOOL, "-c", conf, "status"], capture_output=True, text=True,
+                              timeout=30).stdout
+        self.assertRegex(text, r"Delivery checks: office@example.com on 127.0.0.1\n"
+                               r"  PROBLEM since .*: \[verify\] cannot sign in .*"
+                               r"AUTHENTICATIONFAILED")
+        self.assertIn("Waiting to be found in Sent: 3 sent messages", text)
         d.stop()
         with open(os.path.join(self.spool, "state", "verify"), encoding="utf-8") as f:
             pending = [p["job"] for p in json.load(f)["pending"]]
@@ -318,7 +325,11 @@ class VerifyTest(ProviderTest):
         d = self.spoold(conf, scale=SCALE)
         for n in names:
             d.wait_log(rf"job={re.escape(n)} status=confirmed", timeout=30)
-        d.wait_log(r"verify: the mailbox can be read again|status=confirmed", timeout=5)
+        # spool status says so once the pass has saved state/verify
+        v = wait_until(lambda: (lambda v: v if v["error"] is None and v["last_ok"] else None)(
+            json.loads(self.status(conf).stdout)["verify"]), 20,
+            [os.path.join(self.spool, "state")], "a good check in spool status", self.context)
+        self.assertEqual(v["awaiting_sent"], 0, v)
 
     # ------------------------------------------------------------------ (e)
 
