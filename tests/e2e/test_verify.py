@@ -35,13 +35,15 @@ Run: SPOOLD_BIN=build/plain SPOOLD_TEMPLATES=$PWD/templates \\
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, PASSWORD, make_job, wait_until  # noqa: E402
+from harness import BIN, PASSWORD, SPOOLD, Daemon, make_job, wait_until  # noqa: E402
 from harness_imap import have_dovecot, start_imap  # noqa: E402
 from test_provider import ProviderTest  # noqa: E402
 
@@ -330,6 +332,34 @@ class VerifyTest(ProviderTest):
             json.loads(self.status(conf).stdout)["verify"]), 20,
             [os.path.join(self.spool, "state")], "a good check in spool status", self.context)
         self.assertEqual(v["awaiting_sent"], 0, v)
+
+    @unittest.skipIf(not shutil.which("valgrind"), "valgrind is not installed")
+    @unittest.skipIf("san" in os.path.basename(BIN.rstrip("/")), "ASan build: no valgrind")
+    def test_valgrind_clean(self):
+        """The checks under valgrind: IMAPS to both mailboxes, a bounce, Sent
+        confirmations, a canary; no memory error, no leak."""
+        self.setup_imap(canary=True)
+        srv = self.sim({"profile": "gmail", "mailboxes": self.mailboxes(),
+                        "bounce": ["nobody@"]}, dsn=True)
+        conf = self.verify_conf(srv, canary_every=2)
+        emails = {1: "nobody@example.com"}
+        names = self.place(3, "v", email=lambda i: emails.get(i, f"patient{i}@example.com"))
+        log = os.path.join(self.tmp, "valgrind.log")
+        env = dict(os.environ, SPOOLD_TEST_TIME_SCALE=str(SCALE))
+        d = Daemon(["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+                    "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+                    f"--log-file={log}", SPOOLD, "-f", "-c", conf], "valgrind-spoold", env=env)
+        self.daemons.append(d)
+        d.wait_log(rf"job={re.escape(names[1])} .*status=failed stage=bounce", timeout=120)
+        d.wait_log(r"canary msgid=\S+ arrived", timeout=120)
+        for n in (names[0], names[2]):
+            d.wait_log(rf"job={re.escape(n)} status=confirmed", timeout=120)
+        d.signal(signal.SIGTERM)
+        rc = d.wait_exit(timeout=120)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            report = f.read()
+        self.assertEqual(rc, 0, f"valgrind reported problems:\n{report[-4000:]}")
+        self.assertIn("ERROR SUMMARY: 0 errors", report)
 
     # ------------------------------------------------------------------ (e)
 
