@@ -277,7 +277,7 @@ class AccountCliTest(E2ETestCase):
         self.assertEqual(p.returncode, EX_UNAVAILABLE)
         st = json.loads(p.stdout)
         self.assertEqual(list(st), ["folders", "oldest_waiting", "next_attempt", "account",
-                                    "budget"])
+                                    "budget", "verify"])
         self.assertEqual(list(st["account"]), ["relay"])
         a = st["account"]["relay"]
         self.assertEqual(set(a), ACCOUNT_KEYS)

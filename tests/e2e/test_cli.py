@@ -319,7 +319,8 @@ class CliTest(unittest.TestCase):
         self.put("tmp", "9.tmp", job())
         st = json.loads(self.ok("status", "--json"))
         self.assertEqual(list(st), ["folders", "oldest_waiting", "next_attempt", "account",
-                                    "budget"])  # account, budget: test_account_cli.py
+                                    "budget", "verify"])  # account, budget: test_account_cli.py
+        self.assertIsNone(st["verify"])  # no [verify]: test_verify.py
         self.assertEqual(st["folders"], {"tmp": 1, "new": 2, "active": 0, "deferred": 1,
                                          "hold": 2, "sent": 1, "failed": 1, "corrupt": 1})
         self.assertEqual(st["oldest_waiting"]["name"], "0.old")
