@@ -199,8 +199,8 @@ $(FUZZ_O)/fuzz_dsn: tests/fuzz/fuzz_dsn.c lib/dsn.c lib/dsn_util.c lib/dsn_text.
                     lib/reply.h lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -letpan
 
-$(FUZZ_O)/fuzz_msgid: tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/msgid.h \
-                      lib/spooldir.h | $(FUZZ_O)/.deps-ok
+$(FUZZ_O)/fuzz_msgid: tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/spooldir_write.c \
+                      lib/msgid.h lib/spooldir.h lib/spooldir_int.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)

@@ -1,18 +1,16 @@
 /*
- * smtp - the only module that speaks SMTP (through libetpan 1.9.4).
+ * smtp - the SMTP session (through libetpan 1.9.4): set-up, names, end.
  *
  * One struct smtp is one session to the relay of a relay_conf: smtp_open
  * connects, reads the greeting, says EHLO, sets up TLS (STARTTLS or
  * implicit) and verifies the peer chain and host name with tlsverify before
  * anything else is sent, says EHLO again, and authenticates (AUTH PLAIN, or
- * LOGIN when PLAIN is not offered) inside TLS only.  smtp_send runs one
- * transaction on the open session; a rejected transaction is RSET and the
- * session kept, a timeout or a drop closes it.  smtp_send_dsn is the same
- * with RFC 3461 parameters when the server offers DSN.  The session owns its
+ * LOGIN when PLAIN is not offered) inside TLS only.  The session owns its
  * mailsmtp (created per connection) and frees it in smtp_close/smtp_free.
- * When the server offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA
- * go out in one write and their three replies are read after it: one round
- * trip instead of three.
+ * With smtp_send.c (the transactions on an open session, and the command
+ * and reply primitives) this is the only code that speaks SMTP.  What the
+ * two share is in smtp_int.h: struct smtp, and the step helpers defined
+ * here (local errors, timeouts, RSET or close after a failed step).
  *
  * How it uses libetpan, and why:
  * - The TCP connection is made here (getaddrinfo, non-blocking connect
@@ -27,29 +25,17 @@
  * - EHLO name: libetpan has no public way to choose it (mailesmtp_ehlo
  *   always sends gethostname(); mailsmtp_read_response and
  *   mailesmtp_parse_ehlo are exported by the .so but declared only in the
- *   private mailsmtp_private.h).  So EHLO is written here with
- *   mailstream_write/mailstream_flush, its reply read with the public
- *   mailstream_read_line into the session's response_code and response
- *   exactly as libetpan's own reader fills them, and the extension keywords
- *   are parsed into the public fields esmtp, auth and smtp_max_msg_size
- *   that mailesmtp_starttls, mailsmtp_auth_type and mailsmtp_mail consult.
- *   (No HELO fallback: a relay that refuses EHLO is reported as such.)
+ *   private mailsmtp_private.h).  So EHLO is written by smtp_command with
+ *   mailstream_write/mailstream_flush, its reply read by smtp_read_reply
+ *   with the public mailstream_read_line into the session's response_code
+ *   and response exactly as libetpan's own reader fills them, and the
+ *   extension keywords are parsed into the public fields esmtp, auth and
+ *   smtp_max_msg_size that mailesmtp_starttls, mailsmtp_auth_type and
+ *   mailsmtp_mail consult.  (No HELO fallback: a relay that refuses EHLO
+ *   is reported as such.)
  * - Replies come from response_code/response, copied at once.  Before each
  *   step response_code is set to -1: still -1 afterwards means no reply was
  *   read (a write failed, or a local failure), 0 means the read failed.
- * - DSN: mailesmtp_mail and mailesmtp_rcpt add RET=/ENVID= and NOTIFY=
- *   only when parse_ehlo saw DSN, but write ENVID verbatim: it is encoded
- *   as xtext here (RFC 3461 4.1), and kept within its 100 characters so
- *   the 512-byte command line cannot be cut.
- * - PIPELINING: libetpan only detects it.  The three commands are written
- *   here (the same lines mailesmtp_mail and mailesmtp_rcpt write) with
- *   mailstream_write and one mailstream_flush, and each reply is read with
- *   read_reply, the timeout applying to each wait.  Each reply is judged at
- *   its own stage: the first refused one is reported verbatim (a 550 at RCPT
- *   is stage rcpt, not DATA's "no valid recipients"); the replies still
- *   owed are read, a DATA accepted anyway is ended with a lone dot and never
- *   followed by the message (RFC 2920, 3.1), then RSET.  Without PIPELINING
- *   each command waits for its reply as before.
  *
  * Limits: getaddrinfo has no timeout.  libetpan's timeouts are per wait,
  * not deadlines: a server trickling a byte per wait can hold a step.
@@ -58,7 +44,6 @@
  * own cancel pipe (two descriptors per stream) is beyond our reach.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -78,17 +63,8 @@
 #include <libetpan/libetpan.h>
 
 #include "smtp.h"
+#include "smtp_int.h"
 #include "tlsverify.h"
-
-#define MAX_REPLY 65536 /* bytes of one reply; more is treated as a broken server */
-
-struct smtp {
-	const struct relay_conf *rc;
-	mailsmtp *ms;   /* NULL when not connected */
-	int ready;      /* greeting, EHLO, TLS, AUTH done: transactions may run */
-	int timeout;    /* seconds per wait */
-	char name[300]; /* host:port */
-};
 
 static const char *const stage_names[] = {
         "connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "data-end"};
@@ -98,24 +74,19 @@ static const char *const stage_what[] = {"the greeting", "the reply to EHLO",
 static const char *const stage_cmd[] = {
         "", "EHLO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "the message"};
 
-enum { F_TLS = 1, F_TIMEOUT = 2, F_REFUSED = 4 }; /* flags of fail() */
-
-static int fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-/* reply_init - an empty reply at stage st */
-static void reply_init(struct smtp_reply *r, enum smtp_stage st)
+/* smtp_reply_init - an empty reply at stage st */
+void smtp_reply_init(struct smtp_reply *r, enum smtp_stage st)
 {
 	memset(r, 0, sizeof(*r));
 	r->stage = st;
 }
 
-/* fail - fill r with a local error at stage st and flags F_*; returns -1 */
-static int fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char *fmt, ...)
+/* smtp_fail - fill r with a local error at stage st and flags F_*; returns -1 */
+int smtp_fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char *fmt, ...)
 {
 	va_list ap;
 
-	reply_init(r, st);
+	smtp_reply_init(r, st);
 	r->tls_error = !!(flags & F_TLS);
 	r->timeout = !!(flags & F_TIMEOUT);
 	r->refused = !!(flags & F_REFUSED);
@@ -125,12 +96,12 @@ static int fail(struct smtp_reply *r, enum smtp_stage st, int flags, const char 
 	return -1;
 }
 
-/* copy_reply - the session's last reply (code and text) into r at stage st */
-static void copy_reply(const struct smtp *s, struct smtp_reply *r, enum smtp_stage st)
+/* smtp_copy_reply - the session's last reply (code and text) into r at stage st */
+void smtp_copy_reply(const struct smtp *s, struct smtp_reply *r, enum smtp_stage st)
 {
 	size_t n;
 
-	reply_init(r, st);
+	smtp_reply_init(r, st);
 	r->code = s->ms->response_code > 0 ? s->ms->response_code : 0;
 	snprintf(r->text, sizeof(r->text), "%s", s->ms->response ? s->ms->response : "");
 	n = strlen(r->text);
@@ -138,8 +109,8 @@ static void copy_reply(const struct smtp *s, struct smtp_reply *r, enum smtp_sta
 		r->text[--n] = '\0';
 }
 
-/* now_ms - a monotonic clock in milliseconds */
-static long long now_ms(void)
+/* smtp_now_ms - a monotonic clock in milliseconds */
+long long smtp_now_ms(void)
 {
 	struct timespec ts;
 
@@ -147,21 +118,21 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* begin - start a step: mark "no reply read yet" and return the start time */
-static long long begin(struct smtp *s)
+/* smtp_begin - start a step: mark "no reply read yet" and return the start time */
+long long smtp_begin(struct smtp *s)
 {
 	s->ms->response_code = -1;
-	return now_ms();
+	return smtp_now_ms();
 }
 
-/* expired - 1 when the step begun at t0 used up the timeout (libetpan does not say) */
-static int expired(const struct smtp *s, long long t0)
+/* smtp_expired - 1 when the step begun at t0 used up the timeout (libetpan does not say) */
+int smtp_expired(const struct smtp *s, long long t0)
 {
-	return now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
+	return smtp_now_ms() - t0 >= (long long)s->timeout * 1000 - 250;
 }
 
-/* drop - close the connection without QUIT and free the libetpan session */
-static void drop(struct smtp *s)
+/* smtp_drop - close the connection without QUIT and free the libetpan session */
+void smtp_drop(struct smtp *s)
 {
 	if (s->ms) {
 		if (s->ms->stream) {
@@ -174,25 +145,25 @@ static void drop(struct smtp *s)
 	s->ready = 0;
 }
 
-/* reset_or_drop - after a refused transaction step: RSET and keep the
+/* smtp_reset_or_drop - after a refused transaction step: RSET and keep the
  * session, or close it (421, a failed RSET, or before the session was ready) */
-static void reset_or_drop(struct smtp *s, int code, enum smtp_stage st)
+void smtp_reset_or_drop(struct smtp *s, int code, enum smtp_stage st)
 {
 	if (st >= STAGE_MAIL && code != 421 && s->ready) {
 		s->ms->response_code = -1;
 		if (mailsmtp_reset(s->ms) == MAILSMTP_NO_ERROR && s->ms->response_code == 250)
 			return;
 	}
-	drop(s);
+	smtp_drop(s);
 }
 
-/* step_failed - fill r for step st begun at t0; RSET or close the session */
-static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0)
+/* smtp_step_failed - fill r for step st begun at t0; RSET or close the session */
+int smtp_step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0)
 {
 	const char *what = stage_what[st], *cmd = stage_cmd[st];
 	int code = s->ms ? s->ms->response_code : 0;
 	int sent = code != -1; /* the command went out and a read was tried */
-	int timed = expired(s, t0);
+	int timed = smtp_expired(s, t0);
 	const char *maybe = st == STAGE_DATA_END ? "; the server may have accepted the message"
 	                    : st == STAGE_CONNECT && s->rc->tls != TLS_IMPLICIT
 	                            ? " (a port that wants TLS from the start, like 465, needs "
@@ -201,76 +172,26 @@ static int step_failed(struct smtp *s, struct smtp_reply *r, enum smtp_stage st,
 	const char *text = s->ms && s->ms->response ? s->ms->response : "";
 
 	if (code > 0) {
-		copy_reply(s, r, st);
-		reset_or_drop(s, code, st);
+		smtp_copy_reply(s, r, st);
+		smtp_reset_or_drop(s, code, st);
 		return -1;
 	}
 	if (timed && sent)
-		fail(r, st, F_TIMEOUT, "timed out after %d s waiting for %s%s", s->timeout, what,
-		        maybe);
+		smtp_fail(r, st, F_TIMEOUT, "timed out after %d s waiting for %s%s", s->timeout,
+		        what, maybe);
 	else if (timed)
-		fail(r, st, F_TIMEOUT, "timed out after %d s sending %s to %s", s->timeout, cmd,
-		        s->name);
+		smtp_fail(r, st, F_TIMEOUT, "timed out after %d s sending %s to %s", s->timeout,
+		        cmd, s->name);
 	else if (sent && text[strspn(text, "\n")] != '\0')
-		fail(r, st, 0, "incomplete or malformed reply from %s instead of %s%s: %s", s->name,
-		        what, maybe, text);
+		smtp_fail(r, st, 0, "incomplete or malformed reply from %s instead of %s%s: %s",
+		        s->name, what, maybe, text);
 	else if (sent)
-		fail(r, st, 0, "connection closed by %s while waiting for %s%s", s->name, what,
+		smtp_fail(r, st, 0, "connection closed by %s while waiting for %s%s", s->name, what,
 		        maybe);
 	else
-		fail(r, st, 0, "connection to %s lost while sending %s", s->name, cmd);
-	drop(s);
+		smtp_fail(r, st, 0, "connection to %s lost while sending %s", s->name, cmd);
+	smtp_drop(s);
 	return -1;
-}
-
-/* read_reply - read one reply into the session's response fields, as libetpan does */
-static int read_reply(mailsmtp *ms)
-{
-	int code = 0, more = 0;
-	char *line;
-	size_t n;
-
-	mmap_string_assign(ms->response_buffer, "");
-	do {
-		/* not mailstream_read_line_remove_eol: at the end of the stream it
-		 * reads the byte before its buffer (libetpan 1.9.4) */
-		line = mailstream_read_line(ms->stream, ms->line_buffer);
-		n = line ? ms->line_buffer->len : 0;
-		if (n == 0 || line[n - 1] != '\n') { /* end of stream, or a cut line */
-			code = 0;
-			break;
-		}
-		line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		ms->line_buffer->len = n;
-		if (!isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
-		        !isdigit((unsigned char)line[2]) ||
-		        (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
-			mmap_string_append(ms->response_buffer, line);
-			code = 0;
-			break;
-		}
-		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-		more = line[3] == '-';
-		mmap_string_append(ms->response_buffer, line[3] ? line + 4 : line + 3);
-		mmap_string_append_c(ms->response_buffer, '\n');
-	} while (more && ms->response_buffer->len < MAX_REPLY);
-	if (more)
-		code = 0;
-	ms->response = ms->response_buffer->str;
-	ms->response_code = code;
-	return code;
-}
-
-/* command - send one command line, read its reply; the reply code, 0 or -1 */
-static int command(mailsmtp *ms, const char *line)
-{
-	ms->response_code = -1;
-	if (mailstream_write(ms->stream, line, strlen(line)) < 0 ||
-	        mailstream_flush(ms->stream) < 0)
-		return -1;
-	return read_reply(ms);
 }
 
 /* keyword - 1 when the n bytes at p are the keyword kw (any case) */
@@ -334,7 +255,7 @@ static int helo_name(const struct smtp *s, char *buf, size_t len, struct smtp_re
 		;
 	if (buf[i] == '\0')
 		return 0;
-	return fail(r, STAGE_EHLO, F_REFUSED,
+	return smtp_fail(r, STAGE_EHLO, F_REFUSED,
 	        "the EHLO name \"%.64s\" is not a host name (set helo)", buf);
 }
 
@@ -342,11 +263,11 @@ static int helo_name(const struct smtp *s, char *buf, size_t len, struct smtp_re
 static int ehlo(struct smtp *s, const char *name, struct smtp_reply *r)
 {
 	char line[300];
-	long long t0 = begin(s);
+	long long t0 = smtp_begin(s);
 
 	snprintf(line, sizeof(line), "EHLO %s\r\n", name);
-	if (command(s->ms, line) != 250)
-		return step_failed(s, r, STAGE_EHLO, t0);
+	if (smtp_command(s->ms, line) != 250)
+		return smtp_step_failed(s, r, STAGE_EHLO, t0);
 	parse_ehlo(s->ms);
 	return 0;
 }
@@ -365,7 +286,7 @@ static void tls_setup(struct mailstream_ssl_context *ctx, void *data)
 /* verify - check the peer chain of stream for the relay host; 0 ok, -1 with r filled */
 static int verify(struct smtp *s, mailstream *stream, enum smtp_stage st, struct smtp_reply *r)
 {
-	reply_init(r, st);
+	smtp_reply_init(r, st);
 	if (tlsverify_stream(stream, s->rc->host, s->rc->ca_file, r->text, sizeof(r->text)) == 0)
 		return 0;
 	r->tls_error = 1;
@@ -404,8 +325,8 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 	snprintf(port, sizeof(port), "%d", s->rc->port);
 	gai = getaddrinfo(s->rc->host, port, &hints, &res);
 	if (gai != 0)
-		return fail(r, STAGE_CONNECT, 0, "cannot find the address of %s: %s", s->rc->host,
-		        gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		return smtp_fail(r, STAGE_CONNECT, 0, "cannot find the address of %s: %s",
+		        s->rc->host, gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 	for (ai = res; ai; ai = ai->ai_next) {
 		getnameinfo(
 		        ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
@@ -418,7 +339,7 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 		if (fd >= FD_SETSIZE) {
 			close(fd);
 			freeaddrinfo(res);
-			return fail(r, STAGE_CONNECT, 0,
+			return smtp_fail(r, STAGE_CONNECT, 0,
 			        "too many open files: descriptor %d is over libetpan's limit of %d",
 			        fd, FD_SETSIZE);
 		}
@@ -438,12 +359,13 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 	if (fd >= 0)
 		;
 	else if (err == ECONNREFUSED)
-		return fail(r, STAGE_CONNECT, 0, "connection refused by %s", where);
+		return smtp_fail(r, STAGE_CONNECT, 0, "connection refused by %s", where);
 	else if (err == ETIMEDOUT)
-		return fail(r, STAGE_CONNECT, F_TIMEOUT, "timed out after %d s connecting to %s",
-		        s->timeout, where);
+		return smtp_fail(r, STAGE_CONNECT, F_TIMEOUT,
+		        "timed out after %d s connecting to %s", s->timeout, where);
 	else
-		return fail(r, STAGE_CONNECT, 0, "cannot connect to %s: %s", where, strerror(err));
+		return smtp_fail(
+		        r, STAGE_CONNECT, 0, "cannot connect to %s: %s", where, strerror(err));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
@@ -453,13 +375,13 @@ static int tcp_connect(struct smtp *s, struct smtp_reply *r)
 static int handshake_failed(
         struct smtp *s, struct smtp_reply *r, enum smtp_stage st, long long t0, const char *hint)
 {
-	int timed = expired(s, t0);
+	int timed = smtp_expired(s, t0);
 
-	drop(s);
+	smtp_drop(s);
 	if (timed)
-		return fail(r, st, F_TLS | F_TIMEOUT, "TLS handshake with %s timed out after %d s",
-		        s->name, s->timeout);
-	return fail(r, st, F_TLS, "TLS handshake with %s failed%s", s->name, hint);
+		return smtp_fail(r, st, F_TLS | F_TIMEOUT,
+		        "TLS handshake with %s timed out after %d s", s->name, s->timeout);
+	return smtp_fail(r, st, F_TLS, "TLS handshake with %s failed%s", s->name, hint);
 }
 
 /* greet - connect, wrap the socket for libetpan (implicit TLS verified first)
@@ -474,10 +396,10 @@ static int greet(struct smtp *s, struct smtp_reply *r)
 		return -1;
 	if ((s->ms = mailsmtp_new(0, NULL)) == NULL) {
 		close(fd);
-		return fail(r, STAGE_CONNECT, 0, "out of memory");
+		return smtp_fail(r, STAGE_CONNECT, 0, "out of memory");
 	}
 	mailsmtp_set_timeout(s->ms, s->timeout);
-	t0 = now_ms();
+	t0 = smtp_now_ms();
 	if (s->rc->tls == TLS_IMPLICIT) {
 		stream = mailstream_ssl_open_with_callback_timeout(fd, s->timeout, tls_setup, s);
 		if (stream == NULL) {
@@ -487,18 +409,18 @@ static int greet(struct smtp *s, struct smtp_reply *r)
 		}
 		if (verify(s, stream, STAGE_CONNECT, r) < 0) {
 			mailstream_close(stream);
-			drop(s);
+			smtp_drop(s);
 			return -1;
 		}
 	} else if ((stream = mailstream_socket_open_timeout(fd, s->timeout)) == NULL) {
 		close(fd);
-		drop(s);
-		return fail(r, STAGE_CONNECT, 0, "out of memory");
+		smtp_drop(s);
+		return smtp_fail(r, STAGE_CONNECT, 0, "out of memory");
 	}
 	mailstream_low_set_timeout(mailstream_get_low(stream), s->timeout);
-	t0 = begin(s);
+	t0 = smtp_begin(s);
 	if (mailsmtp_connect(s->ms, stream) != MAILSMTP_NO_ERROR)
-		return step_failed(s, r, STAGE_CONNECT, t0); /* libetpan closed the stream */
+		return smtp_step_failed(s, r, STAGE_CONNECT, t0); /* libetpan closed the stream */
 	return 0;
 }
 
@@ -509,30 +431,30 @@ static int starttls(struct smtp *s, const char *name, struct smtp_reply *r)
 	int ret;
 
 	if (!(s->ms->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
-		drop(s);
-		return fail(r, STAGE_STARTTLS, F_TLS,
+		smtp_drop(s);
+		return smtp_fail(r, STAGE_STARTTLS, F_TLS,
 		        "STARTTLS not offered by the server; refusing to send without TLS");
 	}
-	t0 = begin(s);
+	t0 = smtp_begin(s);
 	ret = mailsmtp_socket_starttls_with_callback(s->ms, tls_setup, s);
 	/* (Debian's fix for CVE-2020-15953 reports this one as MAILSMTP_ERROR_SSL) */
 	if ((ret == MAILSMTP_NO_ERROR || ret == MAILSMTP_ERROR_SSL) && s->ms->stream &&
 	        s->ms->stream->read_buffer_len > 0) {
-		drop(s);
-		return fail(r, STAGE_STARTTLS, F_TLS,
+		smtp_drop(s);
+		return smtp_fail(r, STAGE_STARTTLS, F_TLS,
 		        "the server sent unencrypted data after agreeing to STARTTLS (a command "
 		        "injection attempt); refusing");
 	}
 	if (ret == MAILSMTP_ERROR_SSL)
 		return handshake_failed(s, r, STAGE_STARTTLS, t0, " after STARTTLS");
 	if (ret != MAILSMTP_NO_ERROR) {
-		step_failed(s, r, STAGE_STARTTLS, t0);
+		smtp_step_failed(s, r, STAGE_STARTTLS, t0);
 		r->tls_error = 1;
 		return -1;
 	}
 	mailstream_low_set_timeout(mailstream_get_low(s->ms->stream), s->timeout);
 	if (verify(s, s->ms->stream, STAGE_STARTTLS, r) < 0) {
-		drop(s);
+		smtp_drop(s);
 		return -1;
 	}
 	return ehlo(s, name, r);
@@ -547,22 +469,22 @@ static int auth(struct smtp *s, struct smtp_reply *r)
 	int ret;
 
 	if (!(s->ms->auth & type) || s->rc->password == NULL) {
-		drop(s);
-		return fail(r, STAGE_AUTH, F_REFUSED, "%s",
+		smtp_drop(s);
+		return smtp_fail(r, STAGE_AUTH, F_REFUSED, "%s",
 		        s->rc->password ? "the server offers neither AUTH PLAIN nor AUTH LOGIN"
 		                        : "no password is configured");
 	}
-	t0 = begin(s);
+	t0 = smtp_begin(s);
 	ret = mailsmtp_auth_type(s->ms, s->rc->user, s->rc->password, type);
 	if (ret == MAILSMTP_NO_ERROR)
 		return 0;
 	if (ret != MAILSMTP_ERROR_STREAM && s->ms->response_code == -1) {
-		drop(s);
-		return fail(r, STAGE_AUTH, F_REFUSED,
+		smtp_drop(s);
+		return smtp_fail(r, STAGE_AUTH, F_REFUSED,
 		        "AUTH %s could not start on this side (%s); is libsasl2-modules installed?",
 		        mech, mailsmtp_strerror(ret));
 	}
-	return step_failed(s, r, STAGE_AUTH, t0);
+	return smtp_step_failed(s, r, STAGE_AUTH, t0);
 }
 
 /* smtp_new - a session for relay rc */
@@ -586,9 +508,9 @@ int smtp_open(struct smtp *s, struct smtp_reply *r)
 
 	smtp_close(s);
 	if (s->rc->host == NULL || s->rc->host[0] == '\0')
-		return fail(r, STAGE_CONNECT, F_REFUSED, "no relay host is configured");
+		return smtp_fail(r, STAGE_CONNECT, F_REFUSED, "no relay host is configured");
 	if (s->rc->user && s->rc->tls == TLS_NONE)
-		return fail(r, STAGE_AUTH, F_REFUSED,
+		return smtp_fail(r, STAGE_AUTH, F_REFUSED,
 		        "a user is configured for AUTH but tls = none: refusing to send the "
 		        "password without TLS");
 	if (helo_name(s, name, sizeof(name), r) < 0 || greet(s, r) < 0 || ehlo(s, name, r) < 0)
@@ -598,7 +520,7 @@ int smtp_open(struct smtp *s, struct smtp_reply *r)
 	if (s->rc->user && auth(s, r) < 0)
 		return -1;
 	s->ready = 1;
-	copy_reply(s, r, s->rc->user ? STAGE_AUTH : STAGE_EHLO);
+	smtp_copy_reply(s, r, s->rc->user ? STAGE_AUTH : STAGE_EHLO);
 	return 0;
 }
 
@@ -608,192 +530,6 @@ int smtp_is_open(const struct smtp *s)
 	return s && s->ready && s->ms && s->ms->stream;
 }
 
-/* bad_address - 1 (r filled) when a is unsafe to hand to libetpan */
-static int bad_address(const char *a, const char *what, enum smtp_stage st, struct smtp_reply *r)
-{
-	size_t i, n = a ? strlen(a) : 0;
-
-	for (i = 0; i < n && (unsigned char)a[i] > ' ' && a[i] != 0x7f && !strchr("<>", a[i]); i++)
-		;
-	if (n == 0)
-		fail(r, st, F_REFUSED, "the %s address is empty", what);
-	else if (n > 254)
-		fail(r, st, F_REFUSED, "the %s address is longer than 254 characters", what);
-	else if (i < n)
-		fail(r, st, F_REFUSED, "the %s address contains a forbidden character (0x%02x)",
-		        what, (unsigned char)a[i]);
-	return n == 0 || n > 254 || i < n;
-}
-
-/* xtext - envid as RFC 3461 xtext into buf (chars outside 33..126, '+'
- * and '=' as +XX); 0 ok, -1 when it is empty or longer than ENVID's 100 */
-static int xtext(const char *envid, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	unsigned char c;
-
-	for (; *envid; envid++) {
-		c = (unsigned char)*envid;
-		if (c < 33 || c > 126 || c == '+' || c == '=') {
-			if (n + 3 >= size)
-				return -1;
-			buf[n++] = '+';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 15];
-		} else {
-			if (n + 1 >= size)
-				return -1;
-			buf[n++] = (char)c;
-		}
-	}
-	buf[n] = '\0';
-	return n > 0 ? 0 : -1;
-}
-
-/* pipe_read - read the reply to one pipelined command into the session's
- * fields; *t0 is when the wait began (for a timeout's report) */
-static int pipe_read(struct smtp *s, long long *t0)
-{
-	*t0 = begin(s);
-	return read_reply(s->ms);
-}
-
-/* pipe_refused - a refused command of a pipelined group: r holds its reply at
- * stage st; read the replies still owed for the commands sent after it (n of
- * them, DATA last), end a DATA the server accepted anyway with a lone dot
- * (RFC 2920, 3.1), then RSET, or close the session when it broke */
-static int pipe_refused(struct smtp *s, struct smtp_reply *r, enum smtp_stage st, int n)
-{
-	long long t0;
-	int code = r->code;
-
-	while (n-- > 0 && code > 0 && code != 421) {
-		code = pipe_read(s, &t0);
-		if (n == 0 && code == 354)
-			code = command(s->ms, ".\r\n");
-	}
-	if (code <= 0 || code == 421)
-		drop(s);
-	else
-		reset_or_drop(s, r->code, st);
-	return -1;
-}
-
-/* pipelined - MAIL FROM, RCPT TO and DATA in one write (RFC 2920), then
- * their three replies, each judged at its own stage; 0 when DATA got 354
- * after MAIL and RCPT were accepted, else -1 with r filled for the first
- * refused command (its reply verbatim) and the session RSET or closed */
-static int pipelined(struct smtp *s, const char *from, const char *to, int dsn, const char *xenv,
-        struct smtp_reply *r)
-{
-	char mail[600], rcpt[600];
-	long long t0;
-	int code;
-
-	/* the same lines as mailesmtp_mail and mailesmtp_rcpt would write */
-	snprintf(mail, sizeof(mail), "MAIL FROM:<%s>%s%s%s\r\n", from, dsn ? " RET=HDRS" : "",
-	        dsn && xenv[0] ? " ENVID=" : "", dsn ? xenv : "");
-	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>%s\r\n", to, dsn ? " NOTIFY=FAILURE,DELAY" : "");
-	t0 = begin(s);
-	if (mailstream_write(s->ms->stream, mail, strlen(mail)) < 0 ||
-	        mailstream_write(s->ms->stream, rcpt, strlen(rcpt)) < 0 ||
-	        mailstream_write(s->ms->stream, "DATA\r\n", 6) < 0 ||
-	        mailstream_flush(s->ms->stream) < 0)
-		return step_failed(s, r, STAGE_MAIL, t0);
-	code = pipe_read(s, &t0);
-	if (code == 0 || code == 421)
-		return step_failed(s, r, STAGE_MAIL, t0);
-	if (code != 250) {
-		copy_reply(s, r, STAGE_MAIL);
-		return pipe_refused(s, r, STAGE_MAIL, 2);
-	}
-	code = pipe_read(s, &t0);
-	if (code == 0 || code == 421)
-		return step_failed(s, r, STAGE_RCPT, t0);
-	if (code != 250 && code != 251) {
-		copy_reply(s, r, STAGE_RCPT);
-		return pipe_refused(s, r, STAGE_RCPT, 1);
-	}
-	code = pipe_read(s, &t0);
-	if (code != 354)
-		return step_failed(s, r, STAGE_DATA, t0);
-	return 0;
-}
-
-/* smtp_send - one transaction without DSN parameters */
-int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
-        struct smtp_reply *r)
-{
-	return smtp_send_dsn(s, from, to, NULL, msg, len, r);
-}
-
-/* smtp_send_dsn - one transaction: MAIL (with RET=HDRS ENVID= when the
- * server offers DSN and envid is given), RCPT (NOTIFY=FAILURE,DELAY),
- * DATA, the message, the final dot */
-int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
-        const char *msg, size_t len, struct smtp_reply *r)
-{
-	char xenv[SMTP_ENVID_MAX + 1] = "";
-	long long t0;
-	int reused, tries, dsn = 0, pipe = 0, ret;
-
-	if (bad_address(from, "sender", STAGE_MAIL, r) ||
-	        bad_address(to, "recipient", STAGE_RCPT, r))
-		return -1;
-	/* an envid that does not fit ENVID's 100 characters is left out (the
-	 * bounce still names the Message-ID); RET= and NOTIFY= still go */
-	if (envid && xtext(envid, xenv, sizeof(xenv)) < 0)
-		xenv[0] = '\0';
-	/* libetpan always ends the data with CRLF.CRLF: drop one line end of ours */
-	if (len >= 2 && msg[len - 2] == '\r' && msg[len - 1] == '\n')
-		len -= 2;
-	else if (len >= 1 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
-		len -= 1;
-	for (tries = 0;; tries++) {
-		reused = smtp_is_open(s);
-		if (!reused && smtp_open(s, r) < 0)
-			return -1;
-		dsn = envid && (s->ms->esmtp & MAILSMTP_ESMTP_DSN);
-		if ((pipe = !!(s->ms->esmtp & MAILSMTP_ESMTP_PIPELINING))) {
-			if (pipelined(s, from, to, dsn, xenv, r) == 0)
-				break;
-			if (!reused || tries > 0 || r->stage != STAGE_MAIL ||
-			        (r->code != 0 && r->code != 421))
-				return -1;
-			continue;
-		}
-		t0 = begin(s);
-		/* mailesmtp_mail adds RET= and ENVID= only when DSN was offered */
-		ret = dsn ? mailesmtp_mail(s->ms, from, 0, xenv[0] ? xenv : NULL)
-		          : mailsmtp_mail(s->ms, from);
-		if (ret == MAILSMTP_NO_ERROR)
-			break;
-		step_failed(s, r, STAGE_MAIL, t0);
-		/* a kept connection the server closed while idle: once more on a new one */
-		if (!reused || tries > 0 || (r->code != 0 && r->code != 421))
-			return -1;
-	}
-	if (!pipe) {
-		t0 = begin(s);
-		ret = dsn ? mailesmtp_rcpt(s->ms, to,
-		                    MAILSMTP_DSN_NOTIFY_FAILURE | MAILSMTP_DSN_NOTIFY_DELAY, NULL)
-		          : mailsmtp_rcpt(s->ms, to);
-		if (ret != MAILSMTP_NO_ERROR)
-			return step_failed(s, r, STAGE_RCPT, t0);
-		t0 = begin(s);
-		if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)
-			return step_failed(s, r, STAGE_DATA, t0);
-	}
-	t0 = begin(s);
-	if (mailsmtp_data_message(s->ms, msg, len) != MAILSMTP_NO_ERROR)
-		/* no reply read: the final dot did not get out, nothing can have been accepted */
-		return step_failed(
-		        s, r, s->ms->response_code == -1 ? STAGE_DATA : STAGE_DATA_END, t0);
-	copy_reply(s, r, STAGE_DATA_END);
-	return 0;
-}
-
 /* smtp_close - QUIT when the session is healthy, else just drop it */
 void smtp_close(struct smtp *s)
 {
@@ -801,7 +537,7 @@ void smtp_close(struct smtp *s)
 		return;
 	if (smtp_is_open(s))
 		mailsmtp_quit(s->ms); /* sends QUIT, does not wait for 221, closes */
-	drop(s);
+	smtp_drop(s);
 }
 
 /* smtp_free - close and release */

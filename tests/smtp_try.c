@@ -1,12 +1,12 @@
 /*
- * smtp_try - a manual driver for lib/smtp.c (not part of make check).
+ * smtp_try - a manual driver for lib/smtp.c and smtp_send.c (not part of make check).
  *
  * Opens one session to a relay and runs one transaction per -r, in order,
  * on that session, printing each smtp_reply and its category.  Used to
- * check smtp.c against tests/smtpserver.py by hand and under valgrind.
+ * check them against tests/smtpserver.py by hand and under valgrind.
  *
  *   cc -std=c11 -D_GNU_SOURCE -Ilib -o smtp_try tests/smtp_try.c lib/smtp.c \
- *      lib/tlsverify.c lib/reply.c -letpan -lgnutls
+ *      lib/smtp_send.c lib/tlsverify.c lib/reply.c -letpan -lgnutls
  *   smtp_try -s HOST -p PORT [-t starttls|implicit|none] [-c CAFILE]
  *            [-u USER -w PASSWORD] [-H HELO] [-T TIMEOUT] [-f FROM]
  *            [-m MESSAGE-FILE] -r [FROM,]RCPT [-r [FROM,]RCPT ...]
@@ -22,7 +22,7 @@
  * str[len - 1] without checking len, so when the server closes the
  * connection while libetpan waits for a reply, it reads the byte before its
  * buffer (on glibc the top byte of the chunk size, always 0: nothing is
- * written).  smtp.c's own reader avoids it; libetpan's cannot be.
+ * written).  smtp_send.c's own reader avoids it; libetpan's cannot be.
  *   { libetpan-1.9.4-remove_trailing_eol-at-eof
  *     Memcheck:Addr1
  *     fun:mailstream_read_line_remove_eol

@@ -10,7 +10,8 @@
  *
  * Build:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *     tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c -lz -o fuzz_msgid
+ *     tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/spooldir_write.c -lz \
+ *     -o fuzz_msgid
  *   ./fuzz_msgid -max_len=1024 tests/fuzz/corpus/msgid
  */
 #include <stddef.h>

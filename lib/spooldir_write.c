@@ -1,0 +1,247 @@
+/*
+ * spooldir_write - durable writes and rewrites of files in the spool.
+ *
+ * spooldir_write replaces folder/name atomically: the data goes to a
+ * hidden temporary in the folder (sd_write_temp, locked first in active/),
+ * which is renamed over the name and synced.  spooldir_write_gz does the
+ * same with the data gzip-compressed by one deflate state kept for the
+ * process (spooldir_gz_release frees it).  spooldir_move rewrites a job and
+ * renames it into another folder; in active/ the rewrite fills this
+ * process's spare inode (sd_spare_name) instead of creating a file, and
+ * the job's old inode, exchanged out, becomes the next spare (spooldir.h,
+ * "Inodes are recycled").  Syncs go through sd_sync_file and sd_sync_dir
+ * of spooldir.c, so spooldir_batch collects them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "spooldir.h"
+#include "spooldir_int.h"
+
+/* sd_spare_name - the name of this process's spare inode in active/ */
+const char *sd_spare_name(char *buf, size_t len)
+{
+	snprintf(buf, len, ".spare.%ld.tmp", (long)getpid());
+	return buf;
+}
+
+/* sd_fill - write all of data to fd, then set its mtime (0: leave it) */
+static int sd_fill(int fd, const char *data, size_t len, time_t mtime)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	if (mtime) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
+		if (futimens(fd, ts) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* sd_write_temp - write data to a hidden temporary in dirfd; returns its fd */
+int sd_write_temp(struct spooldir *sd, int dirfd, const char *name, const char *data, size_t len,
+        time_t mtime, int lock, char *tmpname, size_t tmplen)
+{
+	static unsigned seq;
+	int fd;
+
+	(void)sd;
+	snprintf(tmpname, tmplen, ".%s.%ld.%u.tmp", name, (long)getpid(), ++seq);
+	fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (lock && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	if (sd_fill(fd, data, len, mtime) < 0)
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	unlinkat(dirfd, tmpname, 0);
+	errno = e;
+	return -1;
+}
+
+/* spooldir_write - atomic, durable replacement of folder/name */
+int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
+        size_t len, time_t mtime)
+{
+	char tmp[SPOOLDIR_NAME_MAX + 64];
+
+	/* ids/ and state/ may not exist yet in a spool spoold never opened. */
+	if (sd->fd[f] < 0 && (int)f >= F_IDS) {
+		const char *dir = (int)f == F_IDS ? "ids" : "state";
+		if (mkdirat(sd->root, dir, 0750) < 0 && errno != EEXIST)
+			return -1;
+		sd->fd[f] = openat(sd->root, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sd->fd[f] < 0)
+			return -1;
+	}
+	int fd = sd_write_temp(
+	        sd, sd->fd[f], name, data, len, mtime, f == F_ACTIVE, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	if (renameat(sd->fd[f], tmp, sd->fd[f], name) < 0) {
+		int e = errno;
+		close(fd);
+		unlinkat(sd->fd[f], tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (sd_sync_file(sd, fd) < 0)
+		return -1;
+	return sd_sync_dir(sd, f);
+}
+
+/* One deflate state for the process: set up once (about 260 KB), reset per
+ * message, so a drain does not allocate and return it for every job.  Level
+ * 1: a few kilobytes of message fit one block at any level, and it takes a
+ * quarter less time than the default 6. */
+static z_stream deflater;
+static int gz_ready;
+
+/* spooldir_write_gz - write gzip-compressed data as folder/name */
+int spooldir_write_gz(
+        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len)
+{
+	uLong cap = compressBound((uLong)len) + 64;
+	unsigned char *out = malloc(cap);
+	int rc;
+
+	if (!out)
+		return -1;
+	if (!gz_ready) {
+		if (deflateInit2(&deflater, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
+		            Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(out);
+			errno = ENOMEM;
+			return -1;
+		}
+		gz_ready = 1;
+	} else if (deflateReset(&deflater) != Z_OK) {
+		free(out);
+		errno = EIO;
+		return -1;
+	}
+	deflater.next_in = (unsigned char *)(uintptr_t)data;
+	deflater.avail_in = (uInt)len;
+	deflater.next_out = out;
+	deflater.avail_out = (uInt)cap;
+	rc = deflate(&deflater, Z_FINISH);
+	if (rc != Z_STREAM_END) {
+		free(out);
+		errno = EIO;
+		return -1;
+	}
+	rc = spooldir_write(sd, f, name, (char *)out, deflater.total_out, 0);
+	free(out);
+	return rc;
+}
+
+/* spooldir_gz_release - free the deflate state (at exit, for leak checkers) */
+void spooldir_gz_release(void)
+{
+	if (gz_ready)
+		deflateEnd(&deflater);
+	gz_ready = 0;
+}
+
+/* sd_replace - put tmp in the place of name, only while name exists (a job
+ * someone else moved or deleted meanwhile must not be brought back); 1 when
+ * exchanged (tmp now names the old inode), 0 when replaced, -1 */
+static int sd_replace(int dirfd, const char *tmp, const char *name)
+{
+	struct stat st;
+
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0)
+		return 1;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1; /* ENOENT: the job is gone */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return renameat(dirfd, tmp, dirfd, name);
+}
+
+/* sd_spare_write - data into this process's spare inode in active/ (opened,
+ * truncated and locked): its descriptor and name, or -1 when there is no
+ * usable spare (the caller then creates a temporary as usual) */
+static int sd_spare_write(struct spooldir *sd, const char *data, size_t len, time_t mtime,
+        char *tmpname, size_t tmplen)
+{
+	int dirfd = sd->fd[F_ACTIVE], fd;
+
+	if (!sd->spare)
+		return -1;
+	sd->spare = 0;
+	sd_spare_name(tmpname, tmplen);
+	fd = openat(dirfd, tmpname, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	if (sd_fill(fd, data, len, mtime) < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* spooldir_move - rewrite the job, then move it to another folder */
+int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
+        const char *data, size_t len, time_t mtime)
+{
+	char tmp[SPOOLDIR_NAME_MAX + 64], spare[64];
+	int fd = -1, rc = -1;
+
+	if (from == F_ACTIVE && (fd = sd_spare_write(sd, data, len, mtime, tmp, sizeof tmp)) >= 0 &&
+	        (rc = sd_replace(sd->fd[from], tmp, name)) < 0 && errno == ENOENT) {
+		close(fd); /* the spare or the job went away: try the usual way */
+		unlinkat(sd->fd[from], tmp, 0);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = sd_write_temp(sd, sd->fd[from], name, data, len, mtime, from == F_ACTIVE, tmp,
+		        sizeof tmp);
+		if (fd < 0)
+			return -1;
+		rc = sd_replace(sd->fd[from], tmp, name);
+	}
+	/* exchanged: tmp names the old inode, kept as the spare in active/ */
+	if (rc == 1 && from == F_ACTIVE && !sd->spare &&
+	        (!strcmp(tmp, sd_spare_name(spare, sizeof spare)) ||
+	                renameat(sd->fd[from], tmp, sd->fd[from], spare) == 0))
+		sd->spare = 1;
+	else if (rc == 1 && unlinkat(sd->fd[from], tmp, 0) < 0 && errno != ENOENT)
+		rc = -1;
+	if (rc < 0 || sd_rename_noreplace(sd->fd[from], name, sd->fd[to], name) < 0) {
+		int e = errno;
+		close(fd);
+		if (rc < 0)
+			unlinkat(sd->fd[from], tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (sd_sync_file(sd, fd) < 0 || sd_sync_dir(sd, to) < 0)
+		return -1;
+	return sd_sync_dir(sd, from);
+}
