@@ -497,7 +497,8 @@ static int take_att(struct mailimap_msg_att *att, struct imap_msg *m)
 }
 
 /* imap_fetch_unprocessed - new messages without the keyword, oldest first:
- * UID SEARCH, then UID FETCH (UID FLAGS BODY.PEEK[]) of the lowest max UIDs */
+ * UID SEARCH, then UID FETCH (UID FLAGS BODY.PEEK[]<0.IMAP_FETCH_MAX>) of
+ * the lowest max UIDs */
 int imap_fetch_unprocessed(struct imap *im, uint32_t after_uid, size_t max, struct imap_msg **out,
         size_t *n, char *err, size_t errlen)
 {
@@ -533,7 +534,7 @@ int imap_fetch_unprocessed(struct imap *im, uint32_t after_uid, size_t max, stru
 		for (i = 0; i < k; i++)
 			len += sprintf(
 			        cmd + len, "%s%lu", i ? "," : "UID FETCH ", (unsigned long)uids[i]);
-		strcpy(cmd + len, " (UID FLAGS BODY.PEEK[])");
+		sprintf(cmd + len, " (UID FLAGS BODY.PEEK[]<0.%d>)", IMAP_FETCH_MAX);
 		t0 = now_ms();
 		if ((r = mailimap_custom_command(im->mi, cmd)) != MAILIMAP_NO_ERROR)
 			step_failed(im, r, t0, err, errlen,

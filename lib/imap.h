@@ -31,6 +31,11 @@ struct imap;
  * state) and is never returned by imap_fetch_unprocessed again. */
 #define IMAP_PROCESSED "$SpooldProcessed"
 
+/* imap_fetch_unprocessed reads at most this much of each message: a
+ * bounce's report is near the top, and a patient's reply with a photo
+ * must not cost 25 MB (dsn_parse reads no more either). */
+#define IMAP_FETCH_MAX (256 * 1024)
+
 /* A message found in a folder: its UID and the raw bytes (when fetched). */
 struct imap_msg {
 	uint32_t uid;
@@ -65,7 +70,8 @@ uint32_t imap_uidvalidity(const struct imap *im);
 int imap_find_message_id(struct imap *im, const char *msgid, char *err, size_t errlen);
 /* imap_fetch_unprocessed - messages in the selected folder WITHOUT the
  * processed keyword, UID greater than after_uid, at most max of them,
- * fetched with BODY.PEEK[] (never marks them \Seen); *out is a malloc'ed
+ * fetched with BODY.PEEK[], the first IMAP_FETCH_MAX bytes (never marks
+ * them \Seen); *out is a malloc'ed
  * array of *n entries, free with imap_msgs_free.  Lowest UIDs first (the
  * oldest); max 0 fetches nothing.  0, or -1 with err (*out NULL, *n 0). */
 int imap_fetch_unprocessed(struct imap *im, uint32_t after_uid, size_t max, struct imap_msg **out,

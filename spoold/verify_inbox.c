@@ -32,6 +32,7 @@
 #include "reason.h"
 #include "spoold.h"
 
+#define INBOX_BATCH 20     /* messages fetched at once (each up to IMAP_FETCH_MAX) */
 #define INBOX_PER_PASS 200 /* messages read in one pass; the rest in the next */
 
 /* bounce_job - the job a bounce names, into name; NULL when none of ours */
@@ -163,39 +164,42 @@ static int on_notice(struct daemon *d, const struct dsn *b, uint32_t uid)
 	return 1;
 }
 
-/* verify_inbox - read what is new in INBOX */
+/* verify_inbox - read what is new in INBOX, a few messages at a time */
 void verify_inbox(struct daemon *d, struct imap *im, time_t now)
 {
 	struct verify_state *vs = &d->vs;
-	struct imap_msg *m = NULL;
-	size_t n = 0;
-	char err[512];
 	uint32_t validity = imap_uidvalidity(im);
+	size_t total = 0, n = INBOX_BATCH;
+	char err[512];
 
 	if (validity != vs->inbox_validity) {
 		vs->inbox_validity = validity; /* UIDs from before mean nothing now */
 		vs->inbox_uid = 0;
 	}
-	if (imap_fetch_unprocessed(im, vs->inbox_uid, INBOX_PER_PASS, &m, &n, err, sizeof err) <
-	        0) {
-		log_warnx("verify: %s", err);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct dsn b;
-		int acted = 0;
-		if (dsn_parse(m[i].data, m[i].len, &b) == 0) {
-			if (b.kind == DSN_BOUNCE || b.kind == DSN_DELAY)
-				acted = on_bounce(d, &b, m[i].uid, now);
-			else if (b.kind == DSN_NOTICE)
-				acted = on_notice(d, &b, m[i].uid);
-		}
-		if (acted && imap_mark(im, m[i].uid, err, sizeof err) < 0)
+	while (n == INBOX_BATCH && total < INBOX_PER_PASS) {
+		struct imap_msg *m = NULL;
+		if (imap_fetch_unprocessed(
+		            im, vs->inbox_uid, INBOX_BATCH, &m, &n, err, sizeof err) < 0) {
 			log_warnx("verify: %s", err);
-		if (m[i].uid > vs->inbox_uid)
-			vs->inbox_uid = m[i].uid;
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct dsn b;
+			int acted = 0;
+			if (dsn_parse(m[i].data, m[i].len, &b) == 0) {
+				if (b.kind == DSN_BOUNCE || b.kind == DSN_DELAY)
+					acted = on_bounce(d, &b, m[i].uid, now);
+				else if (b.kind == DSN_NOTICE)
+					acted = on_notice(d, &b, m[i].uid);
+			}
+			if (acted && imap_mark(im, m[i].uid, err, sizeof err) < 0)
+				log_warnx("verify: %s", err);
+			if (m[i].uid > vs->inbox_uid)
+				vs->inbox_uid = m[i].uid;
+		}
+		imap_msgs_free(m, n);
+		total += n;
 	}
-	if (n == INBOX_PER_PASS)
-		d->verify_more = 1;
-	imap_msgs_free(m, n);
+	if (n == INBOX_BATCH)
+		d->verify_more = 1; /* more than a pass reads: the next pass comes at once */
 }

@@ -482,6 +482,21 @@ static void test_append(void **state)
 	assert_string_equal(m[0].data, "From: office@example.com\r\nMessage-ID: "
 	                               "<canary.1@clinic.example>\r\nSubject: canary\r\n\r\n"
 	                               "canary body\r\n");
+	uint32_t first = m[0].uid;
+	imap_msgs_free(m, n);
+	/* A large message is read only up to IMAP_FETCH_MAX bytes. */
+	size_t big = IMAP_FETCH_MAX + 50000;
+	char *huge = malloc(big);
+	memset(huge, 'x', big);
+	memcpy(huge, "Subject: photo\r\n\r\n", 19);
+	for (size_t i = 100; i + 2 < big; i += 100)
+		memcpy(huge + i, "\r\n", 2);
+	assert_int_equal(imap_append(im, "INBOX", huge, big, err, sizeof err), 0);
+	free(huge);
+	assert_int_equal(imap_fetch_unprocessed(im, first, 10, &m, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].len, IMAP_FETCH_MAX);
+	assert_memory_equal(m[0].data, "Subject: photo\r\n", 16);
 	imap_msgs_free(m, n);
 	imap_free(im);
 }
