@@ -35,6 +35,7 @@
 #include "addr.h"
 #include "alert.h"
 #include "log.h"
+#include "msg.h"
 #include "mime.h"
 #include "rfc2047.h"
 #include "smtp.h"
@@ -313,41 +314,6 @@ static void subject_for(const struct alert *a, char *buf, size_t len)
 	snprintf(buf, len, "spoold: %s%s%.*s", w, rlen ? ": " : "", (int)rlen, r);
 }
 
-/* qp_put - s as quoted-printable lines of at most 76 characters, none
- * starting with '.'; any line end becomes CRLF, other controls but TAB
- * become spaces */
-static void qp_put(FILE *f, const char *s)
-{
-	int col = 0;
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		int end = !s[1] || s[1] == '\r' || s[1] == '\n', lit;
-
-		if (ch == '\r' || ch == '\n') {
-			s += ch == '\r' && s[1] == '\n';
-			fputs("\r\n", f);
-			col = 0;
-			continue;
-		}
-		if ((ch < ' ' && ch != '\t') || ch == 0x7f)
-			ch = ' ';
-		lit = (ch > ' ' && ch < 0x7f && ch != '=') || ((ch == ' ' || ch == '\t') && !end);
-		if (col + (lit ? 1 : 3) > 75) {
-			fputs("=\r\n", f);
-			col = 0;
-		}
-		if (lit && !(ch == '.' && col == 0)) {
-			fputc(ch, f);
-			col++;
-		} else {
-			col += fprintf(f, "=%02X", ch);
-		}
-	}
-	if (col)
-		fputs("\r\n", f);
-}
-
 /* body_text - what happened, what to do, which jobs, the server's words */
 static char *body_text(const struct alert *a, const char *date)
 {
@@ -375,18 +341,16 @@ static char *body_text(const struct alert *a, const char *date)
 	return s;
 }
 
-/* build_mail - the whole alert message; NULL with the reason in err */
+/* build_mail - the whole alert message (msg_plain); NULL with the reason in err */
 static char *build_mail(
         const struct conf *c, const struct alert *a, size_t *len, char *err, size_t errlen)
 {
 	const struct relay_conf *rc = &c->alert_relay;
 	static unsigned seq;
-	char subj[256], date[TIMEFMT_MAX], why[128];
-	char *esubj = NULL, *ename = NULL, *body = NULL, *msg = NULL;
+	char subj[256], date[TIMEFMT_MAX], why[128], extra[96], msgid[MSG_ID_MAX];
+	char *body, *msg = NULL;
 	const char *ev = nz(a->event);
 	time_t now = time(NULL);
-	FILE *f;
-	int ok = 0;
 
 	*len = 0;
 	if (!rc->host || !*rc->host) {
@@ -405,36 +369,15 @@ static char *build_mail(
 		ev = "unknown";
 	rfc5322_date(now, date, sizeof date);
 	subject_for(a, subj, sizeof subj);
-	if (!(esubj = rfc2047_text(subj, 9)) ||
-	        (rc->from_name && *rc->from_name && !(ename = rfc2047_phrase(rc->from_name, 6))) ||
-	        !(body = body_text(a, date)) || !(f = open_memstream(&msg, len))) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
-	if (ename && *ename && !strchr(ename, '\n') && strlen(ename) + strlen(rc->from) < 68)
-		fprintf(f, "From: %s <%s>\r\n", ename, rc->from);
-	else if (ename && *ename)
-		fprintf(f, "From: %s\r\n <%s>\r\n", ename, rc->from);
-	else
-		fprintf(f, "From: %s\r\n", rc->from);
-	fprintf(f, "To: %s\r\nSubject: %s\r\nDate: %s\r\n", c->alerts.alert_to, esubj, date);
-	fprintf(f, "Message-ID: <spoold.alert.%lld.%ld.%u@%s>\r\n", (long long)now, (long)getpid(),
-	        ++seq, addr_domain(rc->from));
-	fprintf(f,
-	        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-	        "Content-Transfer-Encoding: quoted-printable\r\n"
-	        "Auto-Submitted: auto-generated\r\nX-Spool-Event: %s\r\n\r\n",
-	        ev);
-	qp_put(f, body);
-	if (fclose(f) != 0)
-		snprintf(err, errlen, "out of memory");
-	else
-		ok = mime_header_check(msg, *len, err, errlen) == 0;
-done:
-	free(esubj);
-	free(ename);
+	snprintf(extra, sizeof extra, "X-Spool-Event: %s", ev);
+	snprintf(msgid, sizeof msgid, "<spoold.alert.%lld.%ld.%u@%s>", (long long)now,
+	        (long)getpid(), ++seq, addr_domain(rc->from));
+	if ((body = body_text(a, date)))
+		msg = msg_plain(rc, c->alerts.alert_to, subj, body, extra, msgid, now, len);
 	free(body);
-	if (!ok) {
+	if (!msg)
+		snprintf(err, errlen, "out of memory");
+	else if (mime_header_check(msg, *len, err, errlen) < 0) {
 		free(msg);
 		msg = NULL;
 		*len = 0;

@@ -83,7 +83,9 @@ static void qp_line(FILE *fp, const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 		int last = i + 1 == n;
-		int plain = (c >= 33 && c <= 126 && c != '=') || (c == ' ' && !last);
+		/* '.' opening a line is encoded: nothing for an SMTP dot to see */
+		int plain = (c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0)) ||
+		            (c == ' ' && !last);
 		size_t w = plain ? 1 : 3;
 		if (col + w > 75) {
 			fputs("=\r\n", fp);
