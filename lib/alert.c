@@ -13,10 +13,10 @@
  * ALERT_GRACE seconds later SIGKILL.  Waiting is poll(2) on the pipe and a
  * pidfd (or ALERT_TICK ms ticks without one); nothing sleeps unbounded.
  *
- * The e-mail is text/plain, UTF-8, quoted-printable, sent by a session of
- * its own on [alert_relay], never [relay]: that may be the very account
- * that is blocked.  Only the Subject (rfc2047_text) and the From display
- * name (rfc2047_phrase) carry outside text into the header; the reason,
+ * The e-mail is msg_plain's (text/plain, UTF-8, quoted-printable), sent by
+ * a session of its own on [alert_relay], never [relay]: that may be the
+ * very account that is blocked.  Only the Subject and the From display
+ * name (RFC 2047 encoded) carry outside text into the header; the reason,
  * action, jobs and the server's words go in the body.  The header section
  * is checked with mime_header_check before it is sent.
  */
@@ -37,7 +37,6 @@
 #include "log.h"
 #include "msg.h"
 #include "mime.h"
-#include "rfc2047.h"
 #include "smtp.h"
 #include "timefmt.h"
 
