@@ -22,12 +22,14 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cli.h"
 #include "expiry.h"
 
 const char help_retry[] =
         "usage: spool retry NAME...\n"
         "       spool retry --all\n"
+        "       spool retry --to ADDRESS NAME\n"
         "\n"
         "Send failed or held jobs again: move them from failed/ or hold/ back to new/.\n"
         "The history is kept; the reason becomes spool.previous_reason and the reason\n"
@@ -35,12 +37,19 @@ const char help_retry[] =
         "account was re-verified with the provider).\n"
         "\n"
         "Options:\n"
-        "  --all   every job in failed/ and hold/\n"
+        "  --all          every job in failed/ and hold/\n"
+        "  --to ADDRESS   one job, to a corrected address (the patient gave it on the\n"
+        "                 phone); the old one is kept as spool.previous_to.  Correct it\n"
+        "                 in the scheduling software too, or the next reminder bounces.\n"
         "\n"
-        "Exit status: 0 done; 66 no such job; 65 the job is elsewhere or unreadable.\n"
+        "Exit status: 0 done; 66 no such job; 65 the job is elsewhere or unreadable,\n"
+        "or ADDRESS is not a valid address; 64 usage.\n"
         "\n"
-        "Example:\n"
-        "  spool retry --all\n";
+        "Examples:\n"
+        "  spool retry --all\n"
+        "  spool retry --to jane.doe@example.com 1764578400.M123456P45Q1.host\n";
+
+static const char *retry_to; /* spool retry --to: the corrected address */
 
 const char help_hold[] =
         "usage: spool hold NAME...\n"
@@ -199,6 +208,11 @@ static int retry_one(struct cli *c, const char *name, enum folder f)
 		        name, err);
 		return EX_DATAERR;
 	}
+	if (retry_to) {
+		job_spool_set_str(&j, "previous_to", j.to_email);
+		json_object_set_new(json_object_get(j.root, "to"), "email", json_string(retry_to));
+		j.to_email = NULL; /* freed with the old value */
+	}
 	if (job_spool_str(&j, "reason"))
 		job_spool_set_str(&j, "previous_reason", job_spool_str(&j, "reason"));
 	job_spool_set_str(&j, "reason", NULL);
@@ -225,7 +239,8 @@ static int retry_one(struct cli *c, const char *name, enum folder f)
 		printf("%s: %s/ -> new/ (note: it expired %s; spoold will fail it again)\n", name,
 		        spooldir_folder_name(f), cli_reltime(exp, c->now, rel, sizeof rel));
 	else
-		printf("%s: %s/ -> new/\n", name, spooldir_folder_name(f));
+		printf("%s: %s/ -> new/%s%s\n", name, spooldir_folder_name(f),
+		        retry_to ? ", to " : "", retry_to ? retry_to : "");
 	return EX_OK;
 }
 
@@ -325,9 +340,25 @@ static int each_name(
 /* cmd_retry - spool retry */
 int cmd_retry(struct cli *c, int argc, char **argv)
 {
-	int all = 0, rc = names_verb(c, argc, argv, &all);
+	char why[128];
+	int all = 0, rc;
 
-	if (rc != EX_OK)
+	/* --to ADDRESS comes first, for one NAME */
+	if (argc >= 2 && (!strcmp(argv[1], "--to") || !strncmp(argv[1], "--to=", 5))) {
+		int eq = argv[1][4] == '=';
+		if (!eq && argc < 3)
+			return cli_usage(c, "--to needs an ADDRESS");
+		retry_to = eq ? argv[1] + 5 : argv[2];
+		if (!addr_valid(retry_to, why, sizeof why)) {
+			cli_err(c, "--to %s: not a valid address: %s", retry_to, why);
+			return EX_DATAERR;
+		}
+		argv += eq ? 1 : 2;
+		argc -= eq ? 1 : 2;
+		if (argc != 2 || argv[1][0] == '-')
+			return cli_usage(c, "--to takes exactly one job NAME");
+	}
+	if ((rc = names_verb(c, argc, argv, retry_to ? NULL : &all)) != EX_OK)
 		return rc;
 	return all ? retry_all(c) : each_name(c, argc, argv, retry_one);
 }

@@ -208,6 +208,19 @@ class VerifyTest(ProviderTest):
         self.imap.deliver(OFFICE, "INBOX", forged)
         d.wait_log(r"names job \S+ but recipient nobody@example.com", since=mark, timeout=20)
         self.assertEqual(self.where(other), ["sent"])
+        # The front desk phones the patient and sends it again to the right address.
+        mark = d.mark()
+        r = subprocess.run([SPOOL, "-c", conf, "retry", "--to", "jane.fixed@example.com",
+                            bounced], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("failed/ -> new/, to jane.fixed@example.com", r.stdout)
+        self.wait_sent(d, bounced, timeout=20, since=mark)
+        job = self.read_job("sent", bounced)
+        self.assertEqual((job["to"]["email"], job["spool"]["previous_to"]),
+                         ("jane.fixed@example.com", "nobody@example.com"))
+        recs = srv.by_msgid(job["spool"]["message_id"])
+        self.assertEqual([rc["rcpt"] for rc in recs],
+                         [["nobody@example.com"], ["jane.fixed@example.com"]])
         print(f"\n(b) detection: bounce in INBOX -> job in failed/ {took:.2f} s after "
               f"spoold started (check_minutes = 1, scaled to 1 s)", file=sys.stderr)
 
