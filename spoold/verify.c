@@ -9,7 +9,8 @@
  * - Sent (providers that file SMTP submissions there: confirm_sent): each
  *   sent job's Message-ID must appear within confirm_minutes.  Found: the
  *   job's history records "confirmed".  Missing: the history records
- *   "not-confirmed" and the account becomes suspect (one alert).
+ *   "not-confirmed" and the account becomes suspect (one alert); a message
+ *   sent after that and found in Sent ends the suspicion.
  * - hold/: a job held because the connection broke after the final dot
  *   (unknown outcome) is settled by the same lookup: found means it was
  *   sent (hold/ -> sent/), absent after confirm_minutes means it was not
@@ -307,8 +308,8 @@ static int unconfirmed(struct daemon *d, const struct verify_pending *p, time_t 
 		spooldir_write(&d->sd, F_SENT, p->name, data, strlen(data), 0);
 	free(data);
 	job_free(&j);
-	log_warnx("job=%s status=not-confirmed folder=\"%s\" msgid=%s", p->name,
-	        d->sent_folder, p->msgid);
+	log_warnx("job=%s status=not-confirmed folder=\"%s\" msgid=%s", p->name, d->sent_folder,
+	        p->msgid);
 	return 0;
 }
 
@@ -320,6 +321,7 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 	time_t window = scaled(d->conf.verify.confirm_minutes * 60L);
 	char err[512], first[SPOOLDIR_NAME_MAX + 1] = "";
 	unsigned missing = 0, looked = 0;
+	time_t sent_ok_since = 0; /* the latest send time confirmed in this pass */
 
 	for (size_t i = 0; i < vs->npending && looked < LOOKUPS_PER_PASS;) {
 		struct verify_pending *p = &vs->pending[i];
@@ -329,9 +331,10 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 			trouble(d, FAIL_ACCOUNT, err);
 			return -1;
 		}
-		if (r == 1)
+		if (r == 1) {
 			confirm(d, p, now);
-		else if (now - p->sent < window) {
+			sent_ok_since = p->sent > sent_ok_since ? p->sent : sent_ok_since;
+		} else if (now - p->sent < window) {
 			i++;
 			continue;
 		} else if (unconfirmed(d, p, now) == 0 && !missing++)
@@ -340,6 +343,16 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 	}
 	if (looked >= LOOKUPS_PER_PASS)
 		d->verify_more = 1;
+	/* A message sent after the Sent folder fell behind is there now: it caught up. */
+	struct account *a = &d->relay[RELAY_PRIMARY].acct;
+	if (!missing && a->state == ACCT_SUSPECT && !strcmp(a->category, "not-in-sent") &&
+	        sent_ok_since >= a->since && account_clear_suspect(a, now)) {
+		account_save(&d->sd, a); /* saved before it is said */
+		d->status_dirty = 1;
+		log_info("relay %s: messages appear in Sent again; sending resumes at the normal "
+		         "rate",
+		        d->relay[RELAY_PRIMARY].name);
+	}
 	if (missing) {
 		char reason[600], detail[600];
 		snprintf(reason, sizeof reason,
@@ -349,8 +362,8 @@ static int check_sent(struct daemon *d, struct imap *im, time_t now)
 		        missing, missing == 1 ? "" : "s", missing == 1 ? "it is" : "they are");
 		snprintf(detail, sizeof detail,
 		        "%u accepted message%s not in \"%s\" after %d minutes (first: %s)", missing,
-		        missing == 1 ? "" : "s", d->sent_folder,
-		        d->conf.verify.confirm_minutes, first);
+		        missing == 1 ? "" : "s", d->sent_folder, d->conf.verify.confirm_minutes,
+		        first);
 		verify_suspect(d, "not-in-sent", reason,
 		        "Sign in to the practice's e-mail account in a web browser and look for a "
 		        "warning or a verification step; ask a few patients whether they got their "
@@ -509,10 +522,10 @@ static void canary_arrived(struct daemon *d, const char *id, time_t sent, time_t
 	log_info("canary msgid=%s arrived in %s after %lds", id, d->conf.verify.canary_to,
 	        (long)(now - sent));
 	if (!strcmp(rl->acct.category, "not-delivered") && account_clear_suspect(&rl->acct, now)) {
+		account_save(&d->sd, &rl->acct); /* saved before it is said */
+		d->status_dirty = 1;
 		log_info("relay %s: the canary arrived; sending resumes at the normal rate",
 		        rl->name);
-		account_save(&d->sd, &rl->acct);
-		d->status_dirty = 1;
 	}
 }
 

@@ -271,6 +271,14 @@ class VerifyTest(ProviderTest):
         self.assertEqual(events.count("not-in-sent"), 1, runs)
         att = self.attempts("sent", names[0])
         self.assertEqual(att[-1]["category"], "not-confirmed", att)
+        self.assertEqual(self.account_state()["state"], "suspect")
+        # The provider files again: a message sent now and found in Sent ends it.
+        later = self.submit(make_job("appt-c2-later", email="later@example.com"), tag="clater")
+        d.wait_log(rf"job={re.escape(later)} .*category=sent", timeout=30)
+        rec = [r for r in srv.records() if "later@example.com" in r["rcpt"]][0]
+        self.imap.deliver(OFFICE, "Sent", srv.message(rec), "S")
+        d.wait_log(r"messages appear in Sent again; sending resumes", timeout=30)
+        self.assertEqual(self.account_state()["state"], "running")
 
     # ------------------------------------------------------------------ (d)
 
