@@ -143,6 +143,7 @@ void smtp_drop(struct smtp *s)
 		s->ms = NULL;
 	}
 	s->ready = 0;
+	s->pending = 0;
 }
 
 /* smtp_reset_or_drop - after a refused transaction step: RSET and keep the
@@ -535,7 +536,7 @@ void smtp_close(struct smtp *s)
 {
 	if (s == NULL)
 		return;
-	if (smtp_is_open(s))
+	if (smtp_is_open(s) && !s->pending)
 		mailsmtp_quit(s->ms); /* sends QUIT, does not wait for 221, closes */
 	smtp_drop(s);
 }

@@ -73,6 +73,27 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
  * Without DSN offered, or with envid NULL, exactly what smtp_send sends. */
 int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
 	const char *msg, size_t len, struct smtp_reply *r);
+/* smtp_send_start - smtp_send_dsn up to the message and its final dot,
+ * written without waiting for the server's reply to the dot: 0 when
+ * they went out (the session then waits for smtp_send_finish and must
+ * not be used otherwise), -1 with r filled as smtp_send_dsn fills it */
+int smtp_send_start(struct smtp *s, const char *from, const char *to, const char *envid,
+	const char *msg, size_t len, struct smtp_reply *r);
+/* smtp_send_begin - on an open session with PIPELINING and nothing
+ * pending, write the MAIL, RCPT and DATA of the transaction that
+ * smtp_send_start will make with the same from, to and envid, so that the
+ * server answers them while the caller does other work; smtp_send_start
+ * then reads their replies (and, when they show that the connection had
+ * closed, makes the transaction on a new one as usual).  Otherwise it
+ * does nothing: smtp_send_start does it all.  Only smtp_send_start (or
+ * smtp_close, which then drops the connection: no message follows) may
+ * come next on the session. */
+void smtp_send_begin(struct smtp *s, const char *from, const char *to, const char *envid);
+/* smtp_send_finish - the reply to smtp_send_start's final dot, with the
+ * session's timeout from this call on: 0 when it is 250, else -1 with r
+ * filled exactly as smtp_send_dsn fills it (a timeout or a drop here is
+ * stage data-end, code 0: the server may have accepted the message) */
+int smtp_send_finish(struct smtp *s, struct smtp_reply *r);
 /* smtp_close - QUIT when the session is healthy, else just drop it */
 void smtp_close(struct smtp *s);
 /* smtp_free - close and release */

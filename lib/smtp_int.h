@@ -18,13 +18,17 @@
 
 struct smtp {
 	const struct relay_conf *rc;
-	mailsmtp *ms;   /* NULL when not connected */
-	int ready;      /* greeting, EHLO, TLS, AUTH done: transactions may run */
-	int timeout;    /* seconds per wait */
-	char name[300]; /* host:port */
+	mailsmtp *ms;     /* NULL when not connected */
+	int ready;        /* greeting, EHLO, TLS, AUTH done: transactions may run */
+	int pending;      /* PEND_GROUP: smtp_send_begin wrote MAIL, RCPT, DATA;
+	                     PEND_DOT: smtp_send_start wrote a final dot; replies unread */
+	int timeout;      /* seconds per wait */
+	char name[300];   /* host:port */
+	char group[1400]; /* the last pipelined MAIL, RCPT and DATA lines written */
 };
 
 enum { F_TLS = 1, F_TIMEOUT = 2, F_REFUSED = 4 }; /* flags of smtp_fail() */
+enum { PEND_NONE, PEND_GROUP, PEND_DOT };         /* struct smtp's pending */
 
 /* in smtp.c: */
 /* smtp_reply_init - an empty reply at stage st */

@@ -4,7 +4,10 @@
  *
  * smtp_send runs one transaction on the session of smtp.c, opening it
  * first when it is not open; a rejected transaction is RSET and the
- * session kept, a timeout or a drop closes it.  smtp_send_dsn is the same
+ * session kept, a timeout or a drop closes it.  It is smtp_send_start
+ * (everything up to the final dot, written but its reply not read) and
+ * smtp_send_finish (that reply), which a caller may also call apart to do
+ * other work while the server takes the message.  smtp_send_dsn is the same
  * with RFC 3461 parameters when the server offers DSN.  When the server
  * offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA go out in one
  * write and their three replies are read after it: one round trip instead
@@ -26,6 +29,15 @@
  *   replies still owed are read, a DATA accepted anyway is ended with a
  *   lone dot and never followed by the message (RFC 2920, 3.1), then RSET.
  *   Without PIPELINING each command waits for its reply as before.
+ *   smtp_send_begin may write the group ahead (after the last message's
+ *   reply, while the caller files it); smtp_send_start then reads its
+ *   replies, after checking that the group it would write is the one
+ *   written (s->group), else it drops that connection, so that no message
+ *   follows a group made for another, and starts on a new one.
+ * - The message: mailsmtp_data_message writes it with mailstream_send_data
+ *   and reads the reply at once; smtp_send_start makes the same
+ *   mailstream_send_data call and flush, and smtp_send_finish reads the
+ *   reply with smtp_read_reply, 250 alone being an acceptance as there.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -161,27 +173,40 @@ static int pipe_refused(struct smtp *s, struct smtp_reply *r, enum smtp_stage st
 	return -1;
 }
 
-/* pipelined - MAIL FROM, RCPT TO and DATA in one write (RFC 2920), then
- * their three replies, each judged at its own stage; 0 when DATA got 354
- * after MAIL and RCPT were accepted, else -1 with r filled for the first
- * refused command (its reply verbatim) and the session RSET or closed */
-static int pipelined(struct smtp *s, const char *from, const char *to, int dsn, const char *xenv,
+/* pipe_group - the MAIL FROM, RCPT TO and DATA lines into buf (the same
+ * lines as mailesmtp_mail and mailesmtp_rcpt would write) */
+static void pipe_group(
+        char *buf, size_t size, const char *from, const char *to, int dsn, const char *xenv)
+{
+	snprintf(buf, size, "MAIL FROM:<%s>%s%s%s\r\nRCPT TO:<%s>%s\r\nDATA\r\n", from,
+	        dsn ? " RET=HDRS" : "", dsn && xenv[0] ? " ENVID=" : "", dsn ? xenv : "", to,
+	        dsn ? " NOTIFY=FAILURE,DELAY" : "");
+}
+
+/* pipe_write - the group of pipe_group in one write (RFC 2920), kept in
+ * s->group; 0, or -1 with r filled and the session closed */
+static int pipe_write(struct smtp *s, const char *from, const char *to, int dsn, const char *xenv,
         struct smtp_reply *r)
 {
-	char mail[600], rcpt[600];
+	long long t0;
+
+	pipe_group(s->group, sizeof(s->group), from, to, dsn, xenv);
+	t0 = smtp_begin(s);
+	if (mailstream_write(s->ms->stream, s->group, strlen(s->group)) < 0 ||
+	        mailstream_flush(s->ms->stream) < 0)
+		return smtp_step_failed(s, r, STAGE_MAIL, t0);
+	return 0;
+}
+
+/* pipe_replies - the three replies to pipe_write's group, each judged at
+ * its own stage; 0 when DATA got 354 after MAIL and RCPT were accepted,
+ * else -1 with r filled for the first refused command (its reply
+ * verbatim) and the session RSET or closed */
+static int pipe_replies(struct smtp *s, struct smtp_reply *r)
+{
 	long long t0;
 	int code;
 
-	/* the same lines as mailesmtp_mail and mailesmtp_rcpt would write */
-	snprintf(mail, sizeof(mail), "MAIL FROM:<%s>%s%s%s\r\n", from, dsn ? " RET=HDRS" : "",
-	        dsn && xenv[0] ? " ENVID=" : "", dsn ? xenv : "");
-	snprintf(rcpt, sizeof(rcpt), "RCPT TO:<%s>%s\r\n", to, dsn ? " NOTIFY=FAILURE,DELAY" : "");
-	t0 = smtp_begin(s);
-	if (mailstream_write(s->ms->stream, mail, strlen(mail)) < 0 ||
-	        mailstream_write(s->ms->stream, rcpt, strlen(rcpt)) < 0 ||
-	        mailstream_write(s->ms->stream, "DATA\r\n", 6) < 0 ||
-	        mailstream_flush(s->ms->stream) < 0)
-		return smtp_step_failed(s, r, STAGE_MAIL, t0);
 	code = pipe_read(s, &t0);
 	if (code == 0 || code == 421)
 		return smtp_step_failed(s, r, STAGE_MAIL, t0);
@@ -202,6 +227,21 @@ static int pipelined(struct smtp *s, const char *from, const char *to, int dsn, 
 	return 0;
 }
 
+/* envelope - check the addresses and make envid's xtext (empty when it
+ * does not fit); 0, or -1 with r filled */
+static int envelope(
+        const char *from, const char *to, const char *envid, char *xenv, struct smtp_reply *r)
+{
+	if (bad_address(from, "sender", STAGE_MAIL, r) ||
+	        bad_address(to, "recipient", STAGE_RCPT, r))
+		return -1;
+	/* an envid that does not fit ENVID's 100 characters is left out (the
+	 * bounce still names the Message-ID); RET= and NOTIFY= still go */
+	if (envid && xtext(envid, xenv, SMTP_ENVID_MAX + 1) < 0)
+		xenv[0] = '\0';
+	return 0;
+}
+
 /* smtp_send - one transaction without DSN parameters */
 int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
         struct smtp_reply *r)
@@ -209,23 +249,34 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
 	return smtp_send_dsn(s, from, to, NULL, msg, len, r);
 }
 
-/* smtp_send_dsn - one transaction: MAIL (with RET=HDRS ENVID= when the
- * server offers DSN and envid is given), RCPT (NOTIFY=FAILURE,DELAY),
- * DATA, the message, the final dot */
+/* smtp_send_dsn - one transaction: smtp_send_start, then smtp_send_finish */
 int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
+        const char *msg, size_t len, struct smtp_reply *r)
+{
+	if (smtp_send_start(s, from, to, envid, msg, len, r) < 0)
+		return -1;
+	return smtp_send_finish(s, r);
+}
+
+/* smtp_send_start - MAIL (with RET=HDRS ENVID= when the server offers DSN
+ * and envid is given), RCPT (NOTIFY=FAILURE,DELAY), DATA, the message and
+ * the final dot, without waiting for the dot's reply */
+int smtp_send_start(struct smtp *s, const char *from, const char *to, const char *envid,
         const char *msg, size_t len, struct smtp_reply *r)
 {
 	char xenv[SMTP_ENVID_MAX + 1] = "";
 	long long t0;
-	int reused, tries, dsn = 0, pipe = 0, ret;
+	int reused, tries, dsn = 0, pipe = 0, ret, begun = s->pending == PEND_GROUP;
 
-	if (bad_address(from, "sender", STAGE_MAIL, r) ||
-	        bad_address(to, "recipient", STAGE_RCPT, r))
+	if (s->pending == PEND_DOT)
+		return smtp_fail(r, STAGE_MAIL, F_REFUSED,
+		        "a message on this connection still waits for its reply");
+	s->pending = PEND_NONE;
+	if (envelope(from, to, envid, xenv, r) < 0) {
+		if (begun)
+			smtp_drop(s); /* the group went out for nothing: no message follows it */
 		return -1;
-	/* an envid that does not fit ENVID's 100 characters is left out (the
-	 * bounce still names the Message-ID); RET= and NOTIFY= still go */
-	if (envid && xtext(envid, xenv, sizeof(xenv)) < 0)
-		xenv[0] = '\0';
+	}
 	/* libetpan always ends the data with CRLF.CRLF: drop one line end of ours */
 	if (len >= 2 && msg[len - 2] == '\r' && msg[len - 1] == '\n')
 		len -= 2;
@@ -236,9 +287,21 @@ int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *
 		if (!reused && smtp_open(s, r) < 0)
 			return -1;
 		dsn = envid && (s->ms->esmtp & MAILSMTP_ESMTP_DSN);
+		if (begun) { /* smtp_send_begin wrote a group: this transaction's? */
+			char group[sizeof(s->group)];
+			pipe_group(group, sizeof(group), from, to, dsn, xenv);
+			if (strcmp(group, s->group)) {
+				smtp_drop(s); /* not followed by a message: nothing is sent */
+				begun = 0;
+				continue;
+			}
+		}
 		if ((pipe = !!(s->ms->esmtp & MAILSMTP_ESMTP_PIPELINING))) {
-			if (pipelined(s, from, to, dsn, xenv, r) == 0)
+			/* smtp_send_begin may have written the group already */
+			if ((begun || pipe_write(s, from, to, dsn, xenv, r) == 0) &&
+			        pipe_replies(s, r) == 0)
 				break;
+			begun = 0;
 			if (!reused || tries > 0 || r->stage != STAGE_MAIL ||
 			        (r->code != 0 && r->code != 421))
 				return -1;
@@ -266,11 +329,46 @@ int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *
 		if (mailsmtp_data(s->ms) != MAILSMTP_NO_ERROR)
 			return smtp_step_failed(s, r, STAGE_DATA, t0);
 	}
+	/* what mailsmtp_data_message writes (dot-stuffed, CRLF.CRLF), without its read */
+	mailstream *st = s->ms->stream;
 	t0 = smtp_begin(s);
-	if (mailsmtp_data_message(s->ms, msg, len) != MAILSMTP_NO_ERROR)
-		/* no reply read: the final dot did not get out, nothing can have been accepted */
-		return smtp_step_failed(
-		        s, r, s->ms->response_code == -1 ? STAGE_DATA : STAGE_DATA_END, t0);
+	if (mailstream_send_data(st, msg, len, s->ms->progr_rate, s->ms->progr_fun) < 0 ||
+	        mailstream_flush(st) < 0)
+		/* the final dot did not get out: nothing can have been accepted */
+		return smtp_step_failed(s, r, STAGE_DATA, t0);
+	smtp_reply_init(r, STAGE_DATA_END);
+	s->pending = PEND_DOT;
+	return 0;
+}
+
+/* smtp_send_begin - write the pipelined group of the transaction that
+ * smtp_send_start will make, on an open session whose previous message
+ * is finished */
+void smtp_send_begin(struct smtp *s, const char *from, const char *to, const char *envid)
+{
+	char xenv[SMTP_ENVID_MAX + 1] = "";
+	struct smtp_reply r;
+
+	if (s->pending || !smtp_is_open(s) || !(s->ms->esmtp & MAILSMTP_ESMTP_PIPELINING) ||
+	        envelope(from, to, envid, xenv, &r) < 0)
+		return; /* smtp_send_start does it all, or says what is wrong */
+	/* a failed write closes the session: smtp_send_start opens a new one */
+	if (pipe_write(s, from, to, envid && (s->ms->esmtp & MAILSMTP_ESMTP_DSN), xenv, &r) == 0)
+		s->pending = PEND_GROUP;
+}
+
+/* smtp_send_finish - the final dot's reply, waited for with the timeout */
+int smtp_send_finish(struct smtp *s, struct smtp_reply *r)
+{
+	long long t0;
+
+	if (s->pending != PEND_DOT || !s->ms)
+		return smtp_fail(r, STAGE_DATA_END, 0, "no message waits for its reply");
+	s->pending = PEND_NONE;
+	t0 = smtp_begin(s);
+	/* only 250 is an acceptance, as for mailsmtp_data_message */
+	if (smtp_read_reply(s->ms) != 250)
+		return smtp_step_failed(s, r, STAGE_DATA_END, t0);
 	smtp_copy_reply(s, r, STAGE_DATA_END);
 	return 0;
 }

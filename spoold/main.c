@@ -11,8 +11,9 @@
  * start-up and on IN_Q_OVERFLOW); a timer wakes it for the earliest
  * deferred job; signals arrive through a signalfd and are looked at
  * between jobs, so SIGTERM finishes the message in flight, then exits 0,
- * and SIGHUP re-reads the configuration.  Started as root it becomes the
- * configured user before it touches the spool.
+ * and SIGHUP re-reads the configuration (a job prepared ahead, see
+ * deliver.c, is put back first, uncharged).  Started as root it becomes
+ * the configured user before it touches the spool.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -260,6 +261,7 @@ static void run(struct daemon *d)
 			break;
 		if (want_reload) {
 			want_reload = 0;
+			deliver_put_back(d);
 			reload(d);
 		}
 		if (read_inotify(d))
@@ -269,18 +271,26 @@ static void run(struct daemon *d)
 		queue_promote(&d->q, now);
 		int64_t verify_at = verify_wake(d);
 		if (verify_at && verify_at <= now_ms) {
+			deliver_put_back(d);
 			deliver_flush(d);
 			verify_run(d);
 			continue;
 		}
 		int r = relay_pick(d, now_ms, &relay_wake);
-		if (r >= 0 && (relay_probe(d, r) || verify_canary(d, r)))
+		/* A job prepared ahead goes only on the relay it was made for. */
+		if (d->ahead && r != d->ahead_relay)
+			deliver_put_back(d);
+		/* Not while a job is prepared ahead: its MAIL may be on the connection. */
+		if (r >= 0 && !d->ahead && (relay_probe(d, r) || verify_canary(d, r)))
 			continue;
 		struct qjob *top = queue_peek(&d->q);
 		/* With no relay able to send, only jobs that expire are taken. */
-		if (top && (r >= 0 || top->expires <= now)) {
-			struct qjob *qj = queue_pop(&d->q);
-			deliver_run(d, qj, r);
+		if (d->ahead || (top && (r >= 0 || top->expires <= now))) {
+			struct qjob *qj = d->ahead ? NULL : queue_pop(&d->q);
+			/* Draining: the next job is made while the server takes this one. */
+			int ahead = r >= 0 && relay_ahead_ok(d, r, now_ms) &&
+				(!verify_at || verify_at > now_ms + 1000) && !verify_canary_due(d);
+			deliver_run(d, qj, r, ahead);
 			free(qj);
 			if (d->unflushed >= FLUSH_EVERY) {
 				deliver_flush(d);
@@ -309,6 +319,7 @@ static void run(struct daemon *d)
 			break;
 		}
 	}
+	deliver_put_back(d); /* prepared ahead, not started: it waits for the next start */
 	deliver_flush(d);
 }
 

@@ -146,6 +146,23 @@ int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms)
 	return -1;
 }
 
+/* relay_ahead_ok - two messages may go now, one after the other */
+int relay_ahead_ok(struct daemon *d, int r, int64_t now_ms)
+{
+	struct relay *rl = &d->relay[r];
+	const struct pacing_conf *l = &rl->pace.lim;
+	const int lims[] = {l->per_minute, l->per_hour, l->per_day}, secs[] = {60, 3600, 86400};
+
+	if (rl->acct.state != ACCT_RUNNING || l->min_gap_ms > 0 ||
+		pace_next(&rl->pace, now_ms, NULL) > now_ms)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (lims[i] > 0 &&
+			pace_used(&rl->pace, now_ms, pace_window_ms(secs[i])) + 2 > (size_t)lims[i])
+			return 0;
+	return 1;
+}
+
 /* relay_raise - alert once for the account's current incident */
 void relay_raise(struct daemon *d, int r, const struct smtp_reply *rep)
 {

@@ -2,7 +2,8 @@
  * spoold - the daemon's shared state; the event loop owns it.
  *
  * main.c: arguments, privileges, signals, inotify, the loop.
- * deliver.c: one job from claim to its next folder.
+ * deliver.c: one job from claim to its transaction, the next one made
+ *            ahead while draining; settle.c: its next folder.
  * relay.c: the relays (primary, fallback): which may send now, their
  *          account state and pacing, what a verdict does to them, alerts.
  * queue.c: the in-memory index of waiting jobs.
@@ -28,6 +29,7 @@
 #include "verify_state.h"
 
 struct imap;
+struct prepared;
 
 #define RELAY_PRIMARY 0
 #define RELAY_FALLBACK 1
@@ -63,14 +65,24 @@ struct daemon {
 	int verify_failing;        /* which mailboxes cannot be read (verify.c): alerted once */
 	int verify_more;           /* INBOX had more than one pass reads */
 	char sent_folder[256];     /* the Sent folder used by the last pass */
+	struct prepared *ahead;    /* a job claimed and made while the previous one's
+	                              final reply was awaited (deliver.c), or NULL */
+	int ahead_relay;           /* the relay it was prepared for */
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */
 void deliver_consider(struct daemon *d, enum folder f, const char *name, const struct stat *st,
 	time_t now);
-/* deliver_run - take one ready job through an attempt on relay r (or, with
- * r < 0, only fail it when it has expired) to its next folder */
-void deliver_run(struct daemon *d, struct qjob *qj, int r);
+/* deliver_run - take one ready job (qj, or with qj NULL d->ahead) through
+ * an attempt on relay r (or, with r < 0, only fail it when it has expired)
+ * to its next folder.  With ahead set, the next ready job is claimed and
+ * its message made into d->ahead while the server takes this one's: the
+ * caller starts it with the next call only when relay r may still send,
+ * else hands it back with deliver_put_back. */
+void deliver_run(struct daemon *d, struct qjob *qj, int r, int ahead);
+/* deliver_put_back - the job in d->ahead (if any) waits again in
+ * deferred/, due now, not charged an attempt (as when the account stops) */
+void deliver_put_back(struct daemon *d);
 /* deliver_flush - make the moves durable, then write their log lines */
 void deliver_flush(struct daemon *d);
 /* deliver_job_alert - note a job that failed, expired or was held, for
@@ -93,6 +105,10 @@ void relay_teardown(struct daemon *d);
 /* relay_pick - the relay that may send now, or -1; *wake_ms is then when
  * one may (0: not before something changes, e.g. spool resume) */
 int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms);
+/* relay_ahead_ok - relay r may send now and, by its account and pacing,
+ * once more at once after that (running, no gap, room in every window):
+ * a job may be prepared ahead */
+int relay_ahead_ok(struct daemon *d, int r, int64_t now_ms);
 /* relay_note - a finished attempt on relay r: pacing, account state,
  * alerts; ok when accepted */
 void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
@@ -129,6 +145,8 @@ void verify_run(struct daemon *d);
 /* verify_canary - send the canary on relay r when one is due; 1 when it
  * did something */
 int verify_canary(struct daemon *d, int r);
+/* verify_canary_due - 1 when verify_canary would send one now */
+int verify_canary_due(struct daemon *d);
 /* verify_inbox - read INBOX's new messages (im has it selected): bounces
  * fail their jobs, notices block the account */
 void verify_inbox(struct daemon *d, struct imap *im, time_t now);

@@ -144,6 +144,12 @@ static int canary_due(struct daemon *d, time_t now)
 	       now >= vs->last_canary + scaled(vc->canary_minutes * 60L);
 }
 
+/* verify_canary_due - a canary would go now */
+int verify_canary_due(struct daemon *d)
+{
+	return on(d) && canary_due(d, time(NULL));
+}
+
 /* verify_canary - send the canary through the primary account */
 int verify_canary(struct daemon *d, int r)
 {

@@ -1,0 +1,165 @@
+/*
+ * settle - where a job goes next, for deliver.c: failed/, deferred/,
+ * sent/, hold/, corrupt/, each with what staff need (NAME.reason.txt, the
+ * message as sent, the history).  The moves are batched: deliver_flush
+ * makes them durable before their log lines are written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deliver_int.h"
+#include "job.h"
+#include "log.h"
+#include "reason.h"
+#include "spoold.h"
+
+/* write_reason - NAME.reason.txt beside the job */
+void write_reason(struct daemon *d, enum folder f, const char *name, const char *text)
+{
+	char side[SPOOLDIR_NAME_MAX + 32];
+
+	if (!text)
+		return;
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_REASON_SUFFIX);
+	if (spooldir_write(&d->sd, f, side, text, strlen(text), 0) < 0)
+		log_warn("%s/%s: cannot write the reason", spooldir_folder_name(f), side);
+}
+
+/* file_corrupt_as - a file that is not a valid job goes to corrupt/ (under
+ * a fresh name when asked, or when its own is not a job name or is taken) */
+void file_corrupt_as(
+        struct daemon *d, enum folder from, const char *name, const char *why, int rename_it)
+{
+	char fresh[SPOOLDIR_NAME_MAX + 1];
+	const char *to = name;
+
+	if (rename_it || !spooldir_name_valid(name))
+		to = spooldir_newname(fresh, sizeof fresh);
+	while (renameat2(d->sd.fd[from], name, d->sd.fd[F_CORRUPT], to, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST && to == name) {
+			to = spooldir_newname(fresh, sizeof fresh);
+			continue;
+		}
+		if (errno != ENOENT)
+			log_warn(
+			        "%s/%s: cannot move to corrupt/", spooldir_folder_name(from), name);
+		return;
+	}
+	char *text = reason_corrupt(to, name, why);
+	write_reason(d, F_CORRUPT, to, text);
+	free(text);
+	if (to != name)
+		queue_log(
+		        d, "job=%s status=corrupt arrived_as=\"%s\" reason=\"%s\"", to, name, why);
+	else
+		queue_log(d, "job=%s status=corrupt reason=\"%s\"", to, why);
+	deliver_note(d, STATUS_FAILED, "corrupt", -1);
+}
+
+/* file_corrupt - to corrupt/ under its own name when it can */
+void file_corrupt(struct daemon *d, enum folder from, const char *name, const char *why)
+{
+	file_corrupt_as(d, from, name, why, 0);
+}
+
+/* file_reasoned - active/ -> folder to (failed/ or hold/), no attempt
+ * planned, with NAME.reason.txt for staff; 0 or -1 */
+static int file_reasoned(struct daemon *d, struct job *j, const char *name, enum folder to,
+        const char *what, const char *action, const char *reply)
+{
+	char *data, *text;
+
+	job_spool_set_str(j, "reason", what);
+	job_spool_set_time(j, "next_attempt", 0);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, to, name, data, strlen(data), 0) < 0) {
+		log_warn("%s: cannot move to %s/", name, spooldir_folder_name(to));
+		free(data);
+		return -1;
+	}
+	free(data);
+	text = reason_failed(j, name, what, action, reply);
+	write_reason(d, to, name, text);
+	free(text);
+	return 0;
+}
+
+/* settle_fail - the job fails: failed/ with its reason for staff */
+void settle_fail(struct daemon *d, struct job *j, const char *name, const char *what,
+        const char *action, const char *reply)
+{
+	if (file_reasoned(d, j, name, F_FAILED, what, action, reply) == 0)
+		spooldir_dedupe_release(&d->sd, j->id, name);
+}
+
+/* settle_defer - the job waits in deferred/ until due */
+void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due, time_t expires)
+{
+	char *data;
+
+	job_spool_set_time(j, "next_attempt", due);
+	data = job_dump(j);
+	if (!data ||
+	        spooldir_move(&d->sd, F_ACTIVE, F_DEFERRED, name, data, strlen(data), due) < 0) {
+		log_warn("%s: cannot record the next attempt; leaving it as it was", name);
+		/* No space to rewrite: move it unchanged so it is not stranded. */
+		if (spooldir_rename(&d->sd, F_ACTIVE, F_DEFERRED, name) < 0)
+			log_warn(
+			        "%s: cannot move to deferred/; it returns at the next start", name);
+	}
+	free(data);
+	if (queue_add(&d->q, name, F_DEFERRED, due, expires, time(NULL)) < 0)
+		log_warnx("%s: out of memory; it waits for the next start", name);
+}
+
+/* settle_sent - the server accepted it: sent/ with the message as sent */
+int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len)
+{
+	char side[SPOOLDIR_NAME_MAX + 32], *data;
+
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
+	if (spooldir_write_gz(&d->sd, F_SENT, side, msg, len) < 0)
+		log_warn("sent/%s: cannot keep the message as sent", side);
+	data = job_dump(j);
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_SENT, name, data, strlen(data), 0) < 0) {
+		log_warn("%s: sent, but cannot move to sent/", name);
+		if (spooldir_rename(&d->sd, F_ACTIVE, F_SENT, name) < 0)
+			log_warn("%s: cannot move to sent/ at all", name);
+		free(data);
+		return -1;
+	}
+	free(data);
+	return 0;
+}
+
+/* settle_hold - the outcome is unknown: hold/ with the reason, never resent blindly */
+void settle_hold(struct daemon *d, struct job *j, const char *name, const char *reply)
+{
+	const char *what = "The connection broke just as the e-mail was handed over, so it may "
+	                   "or may not have been delivered.  It is on hold so that the patient "
+	                   "does not get it twice.";
+	char action[2 * SPOOLDIR_NAME_MAX + 160];
+
+	snprintf(action, sizeof action,
+	        "If the patient did not get it, send it again with: spool release %s  "
+	        "(or remove it with: spool delete %s)",
+	        name, name);
+	if (file_reasoned(d, j, name, F_HOLD, what, action, reply) == 0)
+		deliver_job_alert(d, "job-held", name, what);
+}
+
+/* put_back - the account stopped: the job waits again, not charged an attempt */
+void put_back(struct daemon *d, struct job *j, const char *name, time_t expires)
+{
+	settle_defer(d, j, name, time(NULL), expires);
+}
+
+/* deliver_write_reason - a reason file beside a job, for staff */
+void deliver_write_reason(struct daemon *d, enum folder f, const char *name, const char *text)
+{
+	write_reason(d, f, name, text);
+}
