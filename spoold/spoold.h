@@ -7,8 +7,9 @@
  * relay.c: the relays (primary, fallback): which may send now, their
  *          account state and pacing, what a verdict does to them, alerts.
  * queue.c: the in-memory index of waiting jobs.
- * verify.c, verify_inbox.c: after the 250 ([verify]): the Sent folder,
- *          INBOX's bounces and notices, the canary.
+ * verify.c, verify_sent.c, verify_inbox.c: after the 250 ([verify]): the
+ *          schedule and the canary, the Sent folder, INBOX's bounces and
+ *          notices.
  */
 #ifndef SPOOLD_SPOOLD_H
 #define SPOOLD_SPOOLD_H
