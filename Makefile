@@ -183,18 +183,19 @@ $(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c lib/tmpl.c lib/tmpl_parse.c lib/tmpl
                      lib/tmpl_int.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib/job.h \
+$(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib/utf8.c lib/job.h \
                     lib/addr.h lib/timefmt.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/rfc2047.h | $(FUZZ_O)/.deps-ok
+$(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/utf8.c lib/rfc2047.h \
+                       | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 $(FUZZ_O)/fuzz_reply: tests/fuzz/fuzz_reply.c lib/reply.c lib/reply_rules.c lib/reply.h \
                       lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)/fuzz_dsn: tests/fuzz/fuzz_dsn.c lib/dsn.c lib/dsn_util.c lib/dsn_text.c \
+$(FUZZ_O)/fuzz_dsn: tests/fuzz/fuzz_dsn.c lib/dsn.c lib/dsn_util.c lib/dsn_text.c lib/utf8.c \
                     lib/dsn_notice.c lib/reply.c lib/reply_rules.c lib/dsn.h lib/dsn_int.h \
                     lib/reply.h lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -letpan

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dsn_int.h"
+#include "utf8.h"
 
 /* lower - ASCII lower case */
 static int lower(int c)
@@ -16,27 +17,14 @@ static int lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-/* utf8_len - the length of the valid UTF-8 character at s[0..n), 0 when invalid */
+/* utf8_len - the length of the valid UTF-8 character at s[0..n) that is
+ * not a C1 control, 0 otherwise */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	size_t k, i;
-	unsigned cp;
+	size_t k = utf8_char(s, n);
 
-	if (s[0] < 0x80)
-		return 1;
-	k = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	if (k == 0 || (s[0] >= 0xf0 && k != 4) || k > n)
-		return 0;
-	cp = s[0] & (0xff >> (k + 1));
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return k;
+	/* C1 controls (U+0080..U+009F) are 0xc2 0x80..0x9f */
+	return k == 2 && s[0] == 0xc2 && s[1] <= 0x9f ? 0 : k;
 }
 
 /* dsn_valid - 1 when s[0..n) is all printable: ASCII above space (no DEL)

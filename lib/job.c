@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "job.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 #define ID_MAX 200      /* bytes in "id" */
 #define TO_NAME_MAX 200 /* bytes in "to.name" */
@@ -45,30 +46,7 @@ __attribute__((format(printf, 3, 4))) static int fail(
 /* utf8_seq - length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid */
 static size_t utf8_seq(const unsigned char *p, size_t n)
 {
-	size_t len, i;
-	unsigned long cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	        (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	return utf8_char(p, n);
 }
 
 /* sanitize - replace control characters and invalid UTF-8 in s by '?' */

@@ -16,6 +16,7 @@
 
 #include "datefmt.h"
 #include "reason.h"
+#include "utf8.h"
 
 static const char *const wday_name[] = {
         "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -36,19 +37,11 @@ int reason_set_zone(const char *zone)
 	return 0;
 }
 
-/* utf8_len - length of the valid UTF-8 sequence at p, 0 when invalid */
+/* utf8_len - length of the valid UTF-8 sequence at p (NUL-terminated), 0
+ * when invalid */
 static size_t utf8_len(const unsigned char *p)
 {
-	size_t n = p[0] < 0x80                    ? 1
-	           : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-	           : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-	           : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-	                                          : 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	return utf8_char(p, 4);
 }
 
 /* invisible - a C1 control, or a line separator or bidirectional control

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rfc2047.h"
+#include "utf8.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -34,23 +35,7 @@ static size_t utf8_len(unsigned char c)
  * left), 0 when it is not one */
 static size_t utf8_valid(const unsigned char *p, size_t n)
 {
-	size_t len = utf8_len(p[0]), i;
-	unsigned long cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (len == 1 || n < len)
-		return 0;
-	cp = p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	return utf8_char(p, n);
 }
 
 /* is_bidi - U+202A..U+202E and U+2066..U+2069, UTF-8 encoded at p */

@@ -22,6 +22,7 @@
 #include "datefmt.h"
 #include "tmpl.h"
 #include "tmplset.h"
+#include "utf8.h"
 
 #ifndef SHAREDIR
 #define SHAREDIR "/usr/local/share/spoold"
@@ -137,35 +138,11 @@ json_t *tmplset_data(
 /* utf8_bad - offset of the first invalid UTF-8 sequence in s[0..n), or n */
 static size_t utf8_bad(const unsigned char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, k;
 
-	while (i < n) {
-		unsigned c = s[i], len, cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return i;
-		if (i + len > n)
-			return i;
-		for (unsigned k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		        (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += len;
-	}
-	return n;
+	while (i < n && (k = utf8_char(s + i, n - i)) > 0)
+		i += k;
+	return i;
 }
 
 /* tmplset_read_file - a whole template file, checked */

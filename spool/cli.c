@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const mon[] = {
@@ -314,19 +315,11 @@ char *cli_appt(time_t t, int offset_min, char *buf, size_t len)
 	return buf;
 }
 
-/* utf8_len - length of the valid UTF-8 sequence at p, 0 when invalid */
+/* utf8_len - length of the valid UTF-8 sequence at p (NUL-terminated), 0
+ * when invalid */
 static size_t utf8_len(const unsigned char *p)
 {
-	size_t n = p[0] < 0x80                    ? 1
-	           : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-	           : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-	           : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-	                                          : 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	return utf8_char(p, 4);
 }
 
 /* cli_width - display columns, counting code points */
