@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "pace.h"
+#include "state.h"
 #include "timefmt.h"
 
 #define ACCOUNT_FILE_MAX 16384
@@ -66,24 +67,14 @@ static void file_name(const char *relay, char *buf, size_t len)
 /* account_load - the persisted state, or running */
 int account_load(struct spooldir *sd, const char *relay, struct account *a)
 {
-	char name[64], err[256], *buf;
-	json_error_t je;
-	size_t len;
+	char name[64];
 	json_t *o, *v;
+	int r;
 
 	account_init(a, relay);
-	if (sd->fd[F_STATE] < 0)
-		return 0;
 	file_name(relay, name, sizeof name);
-	if (spooldir_read(sd, F_STATE, name, ACCOUNT_FILE_MAX, &buf, &len, NULL, err, sizeof err) <
-	        0)
-		return errno == ENOENT ? 0 : -1;
-	o = json_loadb(buf, len, 0, &je);
-	free(buf);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return -1;
-	}
+	if ((r = state_read(sd, name, ACCOUNT_FILE_MAX, &o)) <= 0)
+		return r;
 	const char *st = json_string_value(json_object_get(o, "state"));
 	for (int i = 0; st && i < ACCT_NSTATES; i++)
 		if (!strcmp(st, state_names[i]))
@@ -117,7 +108,7 @@ static void put_time(json_t *o, const char *key, time_t t)
 /* account_save - atomic and durable */
 int account_save(struct spooldir *sd, const struct account *a)
 {
-	char name[64], *text;
+	char name[64];
 	json_t *o = json_object(), *rc = json_array();
 	int rcode;
 
@@ -136,24 +127,10 @@ int account_save(struct spooldir *sd, const struct account *a)
 	for (int i = 0; i < a->rejects && i < ESCALATE_AFTER; i++)
 		json_array_append_new(rc, json_string(a->reject_rcpt[i]));
 	json_object_set_new(o, "reject_rcpt", rc);
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!text)
-		return -1;
 	file_name(a->relay, name, sizeof name);
-	size_t n = strlen(text);
-	char *t2 = realloc(text, n + 2);
-	if (t2) {
-		text = t2;
-		text[n++] = '\n';
-		text[n] = '\0';
-	}
 	/* Durable at once: a state staff act on must survive a crash. */
-	int batch = sd->batch;
-	sd->batch = 0;
-	rcode = spooldir_write(sd, F_STATE, name, text, n, 0);
-	sd->batch = batch;
-	free(text);
+	rcode = state_write(sd, name, o);
+	json_decref(o);
 	return rcode;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state.h"
 #include "timefmt.h"
 #include "verify_state.h"
 
@@ -51,23 +52,12 @@ static void get_str(json_t *o, const char *key, char *buf, size_t len)
 /* verify_state_load - read state/verify */
 int verify_state_load(struct spooldir *sd, struct verify_state *vs)
 {
-	char err[256], *buf;
-	size_t len;
-	json_error_t je;
 	json_t *o, *x, *arr;
+	int r;
 
 	memset(vs, 0, sizeof *vs);
-	if (sd->fd[F_STATE] < 0)
-		return 0;
-	if (spooldir_read(sd, F_STATE, VERIFY_STATE_FILE, VERIFY_FILE_MAX, &buf, &len, NULL, err,
-	            sizeof err) < 0)
-		return errno == ENOENT ? 0 : -1;
-	o = json_loadb(buf, len, 0, &je);
-	free(buf);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return -1;
-	}
+	if ((r = state_read(sd, VERIFY_STATE_FILE, VERIFY_FILE_MAX, &o)) <= 0)
+		return r;
 	vs->last_check = get_time(o, "last_check");
 	vs->last_send = get_time(o, "last_send");
 	vs->sent_since_check = (unsigned)json_integer_value(json_object_get(o, "sent_since_check"));
@@ -102,7 +92,6 @@ int verify_state_load(struct spooldir *sd, struct verify_state *vs)
 int verify_state_save(struct spooldir *sd, const struct verify_state *vs)
 {
 	json_t *o = json_object(), *x, *arr = json_array();
-	char *text;
 	int rc;
 
 	json_object_set_new(o, "version", json_integer(VERIFY_STATE_VERSION));
@@ -134,15 +123,8 @@ int verify_state_save(struct spooldir *sd, const struct verify_state *vs)
 		json_array_append_new(arr, p);
 	}
 	json_object_set_new(o, "pending", arr);
-	text = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	rc = state_write(sd, VERIFY_STATE_FILE, o);
 	json_decref(o);
-	if (!text)
-		return -1;
-	int batch = sd->batch;
-	sd->batch = 0;
-	rc = spooldir_write(sd, F_STATE, VERIFY_STATE_FILE, text, strlen(text), 0);
-	sd->batch = batch;
-	free(text);
 	return rc;
 }
 
