@@ -53,7 +53,8 @@ static const char *bounce_job(const struct dsn *b, char *name, size_t len)
 	return name;
 }
 
-/* fail_job - the bounced job: sent/ -> failed/ with the bounce's reason */
+/* fail_job - the bounced job: sent/ -> failed/ with the bounce's reason;
+ * 0 done, 1 the job left sent/ meanwhile, -1 not filed (read it again) */
 static int fail_job(struct daemon *d, struct job *j, const char *name, const struct dsn *b,
         const struct verdict *v, time_t now)
 {
@@ -71,13 +72,16 @@ static int fail_job(struct daemon *d, struct job *j, const char *name, const str
 	job_spool_set_str(j, "reason", what);
 	job_spool_set_str(j, "category", reply_category_name(v->cat));
 	job_spool_set_time(j, "bounced", now);
-	if (!(data = job_dump(j)))
+	if (!(data = job_dump(j))) {
+		log_warnx("verify: %s: out of memory filing its bounce", name);
 		return -1;
+	}
 	if (spooldir_move(&d->sd, F_SENT, F_FAILED, name, data, strlen(data), 0) < 0) {
-		if (errno != ENOENT)
+		int gone = errno == ENOENT;
+		if (!gone)
 			log_warn("verify: %s: cannot move sent/ -> failed/", name);
 		free(data);
-		return -1;
+		return gone ? 1 : -1;
 	}
 	free(data);
 	/* The message as sent goes with it (and is removed with it). */
@@ -98,7 +102,8 @@ static int fail_job(struct daemon *d, struct job *j, const char *name, const str
 	return 0;
 }
 
-/* on_bounce - a bounce or delay report; 1 when it was ours and acted on */
+/* on_bounce - a bounce or delay report; 1 when it was ours and acted on,
+ * 0 when there is nothing to do, -1 when it must be read again later */
 static int on_bounce(struct daemon *d, const struct dsn *b, uint32_t uid, time_t now)
 {
 	char name[SPOOLDIR_NAME_MAX + 1];
@@ -117,8 +122,12 @@ static int on_bounce(struct daemon *d, const struct dsn *b, uint32_t uid, time_t
 	char err[512], *buf;
 	size_t len;
 	if (spooldir_read(&d->sd, F_SENT, name, JOB_FILE_MAX, &buf, &len, NULL, err, sizeof err) <
-	        0)
-		return 0;
+	        0) {
+		if (errno == ENOENT)
+			return 0; /* moved meanwhile */
+		log_warnx("verify: sent/%s: %s", name, err);
+		return -1;
+	}
 	int parsed = job_parse(&j, buf, len, err, sizeof err) == 0;
 	free(buf);
 	if (!parsed) {
@@ -135,7 +144,8 @@ static int on_bounce(struct daemon *d, const struct dsn *b, uint32_t uid, time_t
 		        j.to_email, b->status, b->diagnostic);
 		done = 1;
 	} else if (dsn_judge(b, now, &v) == 0) {
-		done = fail_job(d, &j, name, b, &v, now) == 0;
+		done = fail_job(d, &j, name, b, &v, now);
+		done = done < 0 ? -1 : done == 0;
 	}
 	job_free(&j);
 	return done;
@@ -191,6 +201,15 @@ void verify_inbox(struct daemon *d, struct imap *im, time_t now)
 					acted = on_bounce(d, &b, m[i].uid, now);
 				else if (b.kind == DSN_NOTICE)
 					acted = on_notice(d, &b, m[i].uid);
+			}
+			if (acted < 0) {
+				/* Not filed (disk, memory): read it again at the next check. */
+				log_warnx(
+				        "verify: INBOX uid %u: a bounce could not be filed; it is "
+				        "read again at the next check",
+				        m[i].uid);
+				imap_msgs_free(m, n);
+				return;
 			}
 			if (acted && imap_mark(im, m[i].uid, err, sizeof err) < 0)
 				log_warnx("verify: %s", err);
