@@ -2,7 +2,7 @@
  * verify_state - the delivery checks' memory in state/verify; see
  * verify_state.h.  The file:
  *   {"version": 1, "last_check": "...", "last_send": "...",
- *    "sent_since_check": 3, "last_ok": "...",
+ *    "last_ok": "...",
  *    "error": {"text": "[verify] cannot sign in ...", "since": "..."},
  *    "inbox": {"uidvalidity": 1, "uid": 42},
  *    "canary": {"id": "<...>", "sent": "...", "missing_id": "",
@@ -60,7 +60,6 @@ int verify_state_load(struct spooldir *sd, struct verify_state *vs)
 		return r;
 	vs->last_check = get_time(o, "last_check");
 	vs->last_send = get_time(o, "last_send");
-	vs->sent_since_check = (unsigned)json_integer_value(json_object_get(o, "sent_since_check"));
 	vs->last_ok = get_time(o, "last_ok");
 	x = json_object_get(o, "error");
 	get_str(x, "text", vs->error, sizeof vs->error);
@@ -97,7 +96,6 @@ int verify_state_save(struct spooldir *sd, const struct verify_state *vs)
 	json_object_set_new(o, "version", json_integer(VERIFY_STATE_VERSION));
 	put_time(o, "last_check", vs->last_check);
 	put_time(o, "last_send", vs->last_send);
-	json_object_set_new(o, "sent_since_check", json_integer(vs->sent_since_check));
 	put_time(o, "last_ok", vs->last_ok);
 	x = json_object();
 	json_object_set_new(x, "text", json_string(vs->error));

@@ -11,7 +11,8 @@
  *   canary    the canary in flight (Message-ID, when sent), the last one
  *             declared missing (still looked for: if it arrives late the
  *             suspicion ends), messages sent since the last canary
- *   last_check, last_send, sent_since_check: the schedule
+ *   last_check, last_send: the schedule (sent since the last check: the
+ *             second is the later)
  *   last_ok, error, error_since: for staff (spool status)
  *
  * The struct owns its strings; verify_state_free releases them.  Pure
@@ -47,10 +48,9 @@ struct verify_state {
 	time_t last_canary;
 	time_t last_check;
 	time_t last_send;
-	unsigned sent_since_check;
-	time_t last_ok;       /* the last pass that could read every mailbox */
-	char error[512];      /* why the last pass could not, or "" */
-	time_t error_since;   /* when that trouble began */
+	time_t last_ok;     /* the last pass that could read every mailbox */
+	char error[512];    /* why the last pass could not, or "" */
+	time_t error_since; /* when that trouble began */
 };
 
 /* verify_state_load - state/verify, or an empty state when absent; -1

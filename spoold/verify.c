@@ -100,7 +100,6 @@ void verify_sent(struct daemon *d, int r, const char *name, const char *msgid)
 	if (!on(d) || r != RELAY_PRIMARY)
 		return;
 	d->vs.last_send = now;
-	d->vs.sent_since_check++;
 	d->vs.since_canary++;
 	if (d->conf.verify.confirm_sent && verify_state_add(&d->vs, name, msgid, now) < 0)
 		log_warnx("%s: out of memory; it will not be looked for in Sent", name);
@@ -119,8 +118,8 @@ int64_t verify_wake(struct daemon *d)
 		return 1;
 	t = vs->last_check + verify_scaled(vc->check_minutes * 60L);
 	if (d->verify_failing)
-		return (int64_t)t * 1000; /* what is overdue waits for the next scheduled try */
-	if (vs->sent_since_check)
+		return (int64_t)t * 1000;    /* what is overdue waits for the next scheduled try */
+	if (vs->last_send >= vs->last_check) /* sent since (or during) the last check */
 		due[0] = vs->last_send + verify_scaled(vc->burst_seconds);
 	if (*vs->canary_id)
 		due[1] = vs->canary_sent + verify_scaled(vc->canary_wait * 60L);
@@ -381,7 +380,6 @@ void verify_run(struct daemon *d)
 	check_canary(d, now);
 	spooldir_batch(&d->sd, 1);
 	d->vs.last_check = now;
-	d->vs.sent_since_check = 0;
 	if (!d->verify_failing) {
 		d->vs.last_ok = now;
 		*d->vs.error = '\0';
