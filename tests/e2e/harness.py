@@ -248,6 +248,27 @@ class Daemon:
                 self.proc.stderr.close()
 
 
+def start_until_ready(server, argv, what, timeout):
+    """Start argv as server.proc (stderr to server.errfile) and wait, by inotify
+    on server.dir, for its ready file server.ready; its text.  A server that
+    dies or is not ready in time is stopped (server.stop()) and an
+    AssertionError carries its standard error (server.stderr())."""
+    with Inotify([server.dir]) as ino:
+        server.err = open(server.errfile, "wb")
+        server.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=server.err)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(server.ready):
+            left = deadline - time.monotonic()
+            if server.proc.poll() is not None or left <= 0:
+                server.stop()
+                raise AssertionError(f"{what} did not become ready "
+                                     f"(status {server.proc.poll()}):\n{server.stderr()}")
+            ino.wait(min(left, 1.0))  # 1 s cap only to notice a dead server
+    with open(server.ready, encoding="ascii") as f:
+        return f.read()
+
+
 class SmtpServer:
     """tests/smtpserver.py in its own directory (mbox, ready file, stderr)."""
 
@@ -295,20 +316,7 @@ class SmtpServer:
             argv.append("--dsn")
         if verbose:
             argv.append("--verbose")
-        with Inotify([self.dir]) as ino:
-            self.err = open(self.errfile, "wb")
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=self.err)
-            deadline = time.monotonic() + 15
-            while not os.path.exists(self.ready):
-                left = deadline - time.monotonic()
-                if self.proc.poll() is not None or left <= 0:
-                    self.stop()
-                    raise AssertionError(f"smtpserver did not become ready "
-                                         f"(status {self.proc.poll()}):\n{self.stderr()}")
-                ino.wait(min(left, 1.0))  # 1 s cap only to notice a dead server
-        with open(self.ready, encoding="ascii") as f:
-            self.port = int(f.read().strip())
+        self.port = int(start_until_ready(self, argv, "smtpserver", 15).strip())
 
     def stderr(self):
         try:

@@ -48,9 +48,8 @@ import json
 import os
 import signal
 import subprocess
-import time
 
-from harness import PYTHON, REPO, Inotify, certs, wait_until
+from harness import PYTHON, REPO, certs, start_until_ready, wait_until
 
 IMAPSERVER = os.path.join(REPO, "tests", "imapserver.py")
 DOVECOT = "/usr/sbin/dovecot"
@@ -84,20 +83,8 @@ class ImapServer:
             argv += ["--user", f"{u}:{p}"]
         if verbose:
             argv.append("--verbose")
-        with Inotify([self.dir]) as ino:
-            self.err = open(self.errfile, "wb")
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=self.err)
-            deadline = time.monotonic() + 20
-            while not os.path.exists(self.ready):
-                left = deadline - time.monotonic()
-                if self.proc.poll() is not None or left <= 0:
-                    self.stop()
-                    raise AssertionError(f"imapserver did not become ready "
-                                         f"(status {self.proc.poll()}):\n{self.stderr()}")
-                ino.wait(min(left, 1.0))  # 1 s cap only to notice a dead server
-        with open(self.ready, encoding="ascii") as f:
-            self.port_starttls, self.port_implicit = map(int, f.read().split())
+        ports = start_until_ready(self, argv, "imapserver", 20)
+        self.port_starttls, self.port_implicit = map(int, ports.split())
 
     def settings(self, user, tls="implicit"):
         """What a client needs: host, port, tls, ca_file, user, password."""
