@@ -152,7 +152,17 @@ class VerifyTest(ProviderTest):
         runs = self.wait_alerts(1, timeout=30)
         self.assertEqual([r["SPOOL_EVENT"] for r in runs], ["not-delivered"], runs)
         later = self.submit(make_job("appt-s-later", email="later@example.com"), tag="slater")
-        self.loop_turn(d)
+        # Two more checks (at least a scaled minute apart): the trickle (one a
+        # scaled minute) would have sent it by then; stop does not.
+        state = os.path.join(self.spool, "state")
+
+        def last_check():
+            with open(os.path.join(state, "verify"), encoding="utf-8") as f:
+                return json.load(f)["last_check"]
+        seen = last_check()
+        for _ in range(2):
+            seen = wait_until(lambda: (lambda v: v if v != seen else None)(last_check()), 20,
+                              [state], "another check", self.context)
         self.assertEqual(self.where(later), ["new"])
         st = self.status(conf)
         self.assertEqual(st.returncode, 69, st.stdout + st.stderr)
