@@ -20,9 +20,10 @@
  *
  * Inodes are recycled: a job rewritten in active/ leaves its old inode
  * behind as the process's hidden spare (".spare.PID.tmp"), which the next
- * rewrite truncates and fills instead of creating a file, so a drain
- * neither creates nor deletes an inode for the rewrite (on ext4 without a
- * journal every creation scans past the inodes deleted in the last minute).
+ * rewrite overwrites and cuts to length instead of creating a file, so a
+ * drain neither creates nor deletes an inode for the rewrite (on ext4
+ * without a journal every creation scans past the inodes deleted in the
+ * last minute), nor frees a block (with -o discard, a synchronous discard).
  * spooldir_close removes the spare; recovery removes a dead process's.
  *
  * Besides the folders the root holds ids/ (idempotency markers, one per
@@ -94,6 +95,26 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 /* spooldir_write_gz - the same, gzip-compressed with zlib */
 int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
 	size_t len);
+/* A file written ahead under a hidden, locked name and put in place later:
+ * spooldir_stage_gz writes it (gzip-compressed), spooldir_stage_commit
+ * renames it to its name (durable, or batched), spooldir_stage_drop
+ * removes it.  spoold stages the message as sent while the server takes
+ * it, and puts it beside the job only once the job is in sent/, so the
+ * 250 is followed by renames alone.  Killed between the two, start-up
+ * recovery finishes the rename (the lock tells a dead writer's file). */
+struct spooldir_staged {
+	int fd; /* the staged file, locked; -1 when nothing is staged */
+	enum folder f;
+	char tmp[SPOOLDIR_NAME_MAX + 96];
+	char name[SPOOLDIR_NAME_MAX + 32];
+};
+/* spooldir_stage_gz - write data, compressed, to be folder/name; 0 or -1 */
+int spooldir_stage_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
+	size_t len, struct spooldir_staged *st);
+/* spooldir_stage_commit - the staged file takes its name; 0 or -1 */
+int spooldir_stage_commit(struct spooldir *sd, struct spooldir_staged *st);
+/* spooldir_stage_drop - remove the staged file, if any */
+void spooldir_stage_drop(struct spooldir *sd, struct spooldir_staged *st);
 /* spooldir_gz_release - free the compressor kept between messages */
 void spooldir_gz_release(void);
 /* spooldir_read_gz - read and decompress folder/name; free() *buf */
@@ -158,6 +179,7 @@ struct spooldir_recovery {
 	int duplicates;      /* names found in two folders, one copy removed */
 	int tmp_removed;     /* tmp/ files older than a day removed */
 	int temps_removed;   /* hidden temporaries of an interrupted write removed */
+	int staged_finished; /* messages as sent, staged and not yet named, put in place */
 };
 /* spooldir_recover - run the start-up recovery (only one process at a time
  * should; it takes the root's flock while it runs) */

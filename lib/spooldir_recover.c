@@ -207,12 +207,69 @@ static int recover_tmp(
 	return 0;
 }
 
+/* staged_target - the name a staged temporary (".NAME.PID.SEQ.tmp") was
+ * to take; 0, or -1 when name is not one */
+static int staged_target(const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name);
+	const char *end = name + n - 4;
+
+	if (*name != '.' || n < 9 || strcmp(end, ".tmp"))
+		return -1;
+	for (int dots = 0; dots < 2; dots++) {
+		const char *digit = end;
+		while (end > name + 1 && end[-1] >= '0' && end[-1] <= '9')
+			end--;
+		if (end == digit || end <= name + 1 || end[-1] != '.')
+			return -1;
+		end--;
+	}
+	if ((size_t)(end - name - 1) >= len)
+		return -1;
+	snprintf(out, len, "%.*s", (int)(end - name - 1), name + 1);
+	return 0;
+}
+
+/* recover_staged - sent/: a copy staged by a writer that died after its
+ * job reached sent/ takes its name; one whose job did not is removed.
+ * The staged file is locked while its writer lives.  1 when handled. */
+static int recover_staged(struct spooldir *sd, const char *name, struct recover_ctx *ctx)
+{
+	char target[SPOOLDIR_NAME_MAX + 64], job[SPOOLDIR_NAME_MAX + 64];
+	size_t tl, sl = strlen(SPOOLDIR_EML_SUFFIX);
+	struct stat st;
+	int dirfd = sd->fd[F_SENT], fd;
+
+	if (staged_target(name, target, sizeof target) < 0 || (tl = strlen(target)) <= sl ||
+	        strcmp(target + tl - sl, SPOOLDIR_EML_SUFFIX))
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd); /* its writer is alive */
+		return 1;
+	}
+	snprintf(job, sizeof job, "%.*s", (int)(tl - sl), target);
+	if (spooldir_name_valid(job) && fstatat(dirfd, job, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	        sd_rename_noreplace(dirfd, name, dirfd, target) == 0) {
+		fdatasync(fd);
+		ctx->rec->staged_finished++;
+	} else if (unlinkat(dirfd, name, 0) == 0)
+		ctx->rec->temps_removed++;
+	close(fd);
+	return 1;
+}
+
 /* recover_temps - remove hidden temporaries a dead writer left behind */
 static int recover_temps(
         struct spooldir *sd, enum folder f, const char *name, const struct stat *st, void *arg)
 {
 	struct recover_ctx *ctx = arg;
 	size_t n = strlen(name);
+
+	if (f == F_SENT && recover_staged(sd, name, ctx))
+		return 0;
 
 	/* ctime, not mtime: a deferred temporary carries a future mtime. */
 	if (*name == '.' && n > 4 && !strcmp(name + n - 4, ".tmp") &&

@@ -34,6 +34,14 @@ const char *sd_spare_name(char *buf, size_t len)
 	return buf;
 }
 
+/* sd_mtime - set fd's mtime (0: leave it) */
+static int sd_mtime(int fd, time_t mtime)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
+
+	return mtime ? futimens(fd, ts) : 0;
+}
+
 /* sd_fill - write all of data to fd, then set its mtime (0: leave it) */
 static int sd_fill(int fd, const char *data, size_t len, time_t mtime)
 {
@@ -47,12 +55,7 @@ static int sd_fill(int fd, const char *data, size_t len, time_t mtime)
 			return -1;
 		off += (size_t)n;
 	}
-	if (mtime) {
-		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = mtime}};
-		if (futimens(fd, ts) < 0)
-			return -1;
-	}
-	return 0;
+	return sd_mtime(fd, mtime);
 }
 
 /* sd_write_temp - write data to a hidden temporary in dirfd; returns its fd */
@@ -80,11 +83,54 @@ fail:;
 	return -1;
 }
 
+/* sd_stage - data into a hidden temporary in folder f, to be named name */
+static int sd_stage(struct spooldir *sd, enum folder f, const char *name, const char *data,
+        size_t len, time_t mtime, int lock, struct spooldir_staged *st)
+{
+	st->f = f;
+	snprintf(st->name, sizeof st->name, "%s", name);
+	st->fd =
+	        sd_write_temp(sd, sd->fd[f], name, data, len, mtime, lock, st->tmp, sizeof st->tmp);
+	return st->fd < 0 ? -1 : 0;
+}
+
+/* spooldir_stage_commit - the staged file takes its name, durably */
+int spooldir_stage_commit(struct spooldir *sd, struct spooldir_staged *st)
+{
+	int fd = st->fd;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (renameat(sd->fd[st->f], st->tmp, sd->fd[st->f], st->name) < 0) {
+		spooldir_stage_drop(sd, st);
+		return -1;
+	}
+	st->fd = -1;
+	if (sd_sync_file(sd, fd) < 0)
+		return -1;
+	return sd_sync_dir(sd, st->f);
+}
+
+/* spooldir_stage_drop - remove the staged file, if any */
+void spooldir_stage_drop(struct spooldir *sd, struct spooldir_staged *st)
+{
+	int e = errno;
+
+	if (st->fd < 0)
+		return;
+	unlinkat(sd->fd[st->f], st->tmp, 0);
+	close(st->fd);
+	st->fd = -1;
+	errno = e;
+}
+
 /* spooldir_write - atomic, durable replacement of folder/name */
 int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
         size_t len, time_t mtime)
 {
-	char tmp[SPOOLDIR_NAME_MAX + 64];
+	struct spooldir_staged st;
 
 	/* ids/ and state/ may not exist yet in a spool spoold never opened. */
 	if (sd->fd[f] < 0 && (int)f >= F_IDS) {
@@ -95,21 +141,11 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 		if (sd->fd[f] < 0)
 			return -1;
 	}
-	int fd = sd_write_temp(
-	        sd, sd->fd[f], name, data, len, mtime, f == F_ACTIVE, tmp, sizeof tmp);
-
-	if (fd < 0)
+	/* Locked in active/ (see spooldir.h) and in sent/, where recovery
+	 * completes an unlocked staged copy (spooldir_recover.c). */
+	if (sd_stage(sd, f, name, data, len, mtime, f == F_ACTIVE || f == F_SENT, &st) < 0)
 		return -1;
-	if (renameat(sd->fd[f], tmp, sd->fd[f], name) < 0) {
-		int e = errno;
-		close(fd);
-		unlinkat(sd->fd[f], tmp, 0);
-		errno = e;
-		return -1;
-	}
-	if (sd_sync_file(sd, fd) < 0)
-		return -1;
-	return sd_sync_dir(sd, f);
+	return spooldir_stage_commit(sd, &st);
 }
 
 /* One deflate state for the process: set up once (about 260 KB), reset per
@@ -119,40 +155,65 @@ int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const c
 static z_stream deflater;
 static int gz_ready;
 
-/* spooldir_write_gz - write gzip-compressed data as folder/name */
-int spooldir_write_gz(
-        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len)
+/* gz_compress - data gzip-compressed into a new buffer (*out, free() it) */
+static int gz_compress(const char *data, size_t len, unsigned char **out, size_t *outlen)
 {
 	uLong cap = compressBound((uLong)len) + 64;
-	unsigned char *out = malloc(cap);
-	int rc;
 
-	if (!out)
+	*out = malloc(cap);
+	if (!*out)
 		return -1;
 	if (!gz_ready) {
 		if (deflateInit2(&deflater, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
 		            Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(out);
+			free(*out);
 			errno = ENOMEM;
 			return -1;
 		}
 		gz_ready = 1;
 	} else if (deflateReset(&deflater) != Z_OK) {
-		free(out);
+		free(*out);
 		errno = EIO;
 		return -1;
 	}
 	deflater.next_in = (unsigned char *)(uintptr_t)data;
 	deflater.avail_in = (uInt)len;
-	deflater.next_out = out;
+	deflater.next_out = *out;
 	deflater.avail_out = (uInt)cap;
-	rc = deflate(&deflater, Z_FINISH);
-	if (rc != Z_STREAM_END) {
-		free(out);
+	if (deflate(&deflater, Z_FINISH) != Z_STREAM_END) {
+		free(*out);
 		errno = EIO;
 		return -1;
 	}
-	rc = spooldir_write(sd, f, name, (char *)out, deflater.total_out, 0);
+	*outlen = deflater.total_out;
+	return 0;
+}
+
+/* spooldir_write_gz - write gzip-compressed data as folder/name */
+int spooldir_write_gz(
+        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len)
+{
+	unsigned char *out;
+	size_t n;
+
+	if (gz_compress(data, len, &out, &n) < 0)
+		return -1;
+	int rc = spooldir_write(sd, f, name, (char *)out, n, 0);
+	free(out);
+	return rc;
+}
+
+/* spooldir_stage_gz - write gzip-compressed data, locked, to be folder/name */
+int spooldir_stage_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
+        size_t len, struct spooldir_staged *st)
+{
+	unsigned char *out;
+	size_t n;
+
+	st->fd = -1;
+	if (gz_compress(data, len, &out, &n) < 0)
+		return -1;
+	int rc = sd_stage(sd, f, name, (char *)out, n, 0, 1, st);
 	free(out);
 	return rc;
 }
@@ -182,8 +243,12 @@ static int sd_replace(int dirfd, const char *tmp, const char *name)
 }
 
 /* sd_spare_write - data into this process's spare inode in active/ (opened,
- * truncated and locked): its descriptor and name, or -1 when there is no
- * usable spare (the caller then creates a temporary as usual) */
+ * locked, overwritten, then cut to length): its descriptor and name, or -1
+ * when there is no usable spare (the caller then creates a temporary as
+ * usual).  Not O_TRUNC: freeing the old block and allocating another costs
+ * a synchronous discard on a filesystem mounted with -o discard (about a
+ * quarter of a drain's time on such a disk); a job that still fits the
+ * old block keeps it. */
 static int sd_spare_write(struct spooldir *sd, const char *data, size_t len, time_t mtime,
         char *tmpname, size_t tmplen)
 {
@@ -193,12 +258,13 @@ static int sd_spare_write(struct spooldir *sd, const char *data, size_t len, tim
 		return -1;
 	sd->spare = 0;
 	sd_spare_name(tmpname, tmplen);
-	fd = openat(dirfd, tmpname, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dirfd, tmpname, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		goto fail;
-	if (sd_fill(fd, data, len, mtime) < 0)
+	if (sd_fill(fd, data, len, 0) < 0 || ftruncate(fd, (off_t)len) < 0 ||
+	        sd_mtime(fd, mtime) < 0)
 		goto fail;
 	return fd;
 fail:

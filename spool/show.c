@@ -171,7 +171,10 @@ static int show_message(struct cli *c, const char *name, enum folder f)
 		int e = errno;
 		if (e == ENOENT)
 			cli_err(c, "%s: no message kept in %s/ (%s)", name, spooldir_folder_name(f),
-			        f == F_SENT ? "a duplicate is never sent" : "it was never sent");
+			        f == F_SENT ? "a duplicate is never sent; otherwise spoold was "
+			                      "stopped, or the disk refused the copy, just after "
+			                      "the server took it"
+			                    : "it was never sent");
 		else
 			cli_err(c, "%s/%s: %s", spooldir_folder_name(f), side, err);
 		return e == ENOENT ? EX_NOINPUT : EX_DATAERR;

@@ -168,13 +168,15 @@ struct prepared {
 	char *msg; /* the message, as it will be sent */
 	int begun; /* its MAIL, RCPT and DATA went out already (smtp_send_begin) */
 	size_t len;
-	const char *mid; /* the Message-ID, in j */
+	const char *mid;            /* the Message-ID, in j */
+	struct spooldir_staged eml; /* NAME.eml.gz, staged while the server takes it */
 	char name[SPOOLDIR_NAME_MAX + 1];
 };
 
 /* release - the claim's resources; the job has left active/ (or stays for recovery) */
 static void release(struct daemon *d, struct prepared *p)
 {
+	spooldir_stage_drop(&d->sd, &p->eml);
 	free(p->msg);
 	job_free(&p->j);
 	free(p->buf);
@@ -299,7 +301,7 @@ static void settle(struct daemon *d, struct prepared *p, int r, int ok, struct s
 		job_spool_set_time(j, "next_attempt", 0);
 		if (r != RELAY_PRIMARY)
 			job_spool_set_str(j, "relay", rl->name);
-		if (settle_sent(d, j, name, p->msg, p->len) == 0)
+		if (settle_sent(d, j, name, p->msg, p->len, &p->eml) == 0)
 			verify_sent(d, r, name, mid);
 	} else if (stops) {
 		put_back(d, j, name, p->expires); /* no attempt charged; the account waits */
@@ -447,6 +449,7 @@ static struct prepared *prepare(struct daemon *d, struct qjob *qj, int r)
 		return NULL;
 	}
 	p->lockfd = lockfd;
+	p->eml.fd = -1;
 	p->now = now;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	/* the claim's descriptor is the inode now in active/: no second open */
@@ -476,6 +479,11 @@ void deliver_run(struct daemon *d, struct qjob *qj, int r, int ahead)
 		settle(d, p, r, 0, &rep);
 		return;
 	}
+	/* While the server takes it: the copy for sent/, so that its 250 is
+	 * followed by renames alone (a shorter duplicate window) */
+	char side[SPOOLDIR_NAME_MAX + 32];
+	snprintf(side, sizeof side, "%s%s", p->name, SPOOLDIR_EML_SUFFIX);
+	spooldir_stage_gz(&d->sd, F_SENT, side, p->msg, p->len, &p->eml);
 	struct qjob *next = ahead && !d->ahead ? queue_pop(&d->q) : NULL;
 	if (next) {
 		d->ahead = prepare(d, next, r);

@@ -25,8 +25,10 @@ void settle_fail(struct daemon *d, struct job *j, const char *name, const char *
         const char *action, const char *reply);
 /* settle_defer - active/ -> deferred/, due then; indexed again */
 void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due, time_t expires);
-/* settle_sent - active/ -> sent/ with NAME.eml.gz, the message as sent; 0 or -1 */
-int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len);
+/* settle_sent - active/ -> sent/, then NAME.eml.gz beside it: eml when
+ * staged, else msg compressed now; 0 or -1 */
+int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len,
+        struct spooldir_staged *eml);
 /* settle_hold - active/ -> hold/: the outcome is unknown */
 void settle_hold(struct daemon *d, struct job *j, const char *name, const char *reply);
 /* put_back - active/ -> deferred/, due now, not charged: the account (or

@@ -372,12 +372,12 @@ int main(int argc, char **argv)
 	setup_events(&d);
 	if (spooldir_recover(&d.sd, time(NULL), &rec) == 0 &&
 		(rec.active_returned || rec.duplicates || rec.tmp_removed || rec.temps_removed ||
-			rec.corrupt))
+			rec.corrupt || rec.staged_finished))
 		log_info("recovery: %d interrupted jobs returned to new/, %d duplicate names "
 			 "resolved, %d stale tmp/ files and %d temporaries removed, %d bad files "
-			 "moved to corrupt/",
+			 "moved to corrupt/, %d messages as sent put beside their jobs",
 			rec.active_returned, rec.duplicates, rec.tmp_removed, rec.temps_removed,
-			rec.corrupt);
+			rec.corrupt, rec.staged_finished);
 	spooldir_batch(&d.sd, 1);
 	queue_init(&d.q);
 	apply_timezone(&d.conf);

@@ -116,24 +116,32 @@ void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due,
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
 
-/* settle_sent - the server accepted it: sent/ with the message as sent */
-int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len)
+/* settle_sent - the server accepted it: sent/, then the message as sent
+ * beside it.  The job moves first: from the server's 250 to this rename a
+ * kill -9 means the message goes again at restart (the duplicate window,
+ * kept to renames: the copy was staged while the server took it); killed
+ * just after, start-up recovery puts the staged copy in place. */
+int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len,
+        struct spooldir_staged *eml)
 {
-	char side[SPOOLDIR_NAME_MAX + 32], *data;
+	char side[SPOOLDIR_NAME_MAX + 32], *data = job_dump(j);
+	int rc = 0;
 
-	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
-	if (spooldir_write_gz(&d->sd, F_SENT, side, msg, len) < 0)
-		log_warn("sent/%s: cannot keep the message as sent", side);
-	data = job_dump(j);
 	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_SENT, name, data, strlen(data), 0) < 0) {
 		log_warn("%s: sent, but cannot move to sent/", name);
-		if (spooldir_rename(&d->sd, F_ACTIVE, F_SENT, name) < 0)
+		rc = -1;
+		if (spooldir_rename(&d->sd, F_ACTIVE, F_SENT, name) < 0) {
 			log_warn("%s: cannot move to sent/ at all", name);
-		free(data);
-		return -1;
+			free(data);
+			return -1;
+		}
 	}
 	free(data);
-	return 0;
+	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
+	if (eml->fd >= 0 ? spooldir_stage_commit(&d->sd, eml)
+	                 : spooldir_write_gz(&d->sd, F_SENT, side, msg, len))
+		log_warn("sent/%s: cannot keep the message as sent", side);
+	return rc;
 }
 
 /* settle_hold - the outcome is unknown: hold/ with the reason, never resent blindly */

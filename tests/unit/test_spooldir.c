@@ -186,6 +186,40 @@ static void test_gz(void **state)
 	free(data);
 }
 
+/* test_stage - a staged copy is hidden and locked until committed; a
+ * dropped one leaves nothing */
+static void test_stage(void **state)
+{
+	struct t *t = *state;
+	struct spooldir_staged st;
+	char err[256], *buf;
+	size_t len;
+	int other;
+
+	assert_int_equal(spooldir_stage_gz(&t->sd, F_SENT, "a.eml.gz", "hello\r\n", 7, &st), 0);
+	assert_true(st.fd >= 0);
+	assert_false(has(t, F_SENT, "a.eml.gz"));
+	assert_int_equal(entries(t, F_SENT), 1);
+	other = openat(t->sd.fd[F_SENT], st.tmp, O_RDONLY);
+	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1); /* its writer lives */
+	close(other);
+	assert_int_equal(spooldir_stage_commit(&t->sd, &st), 0);
+	assert_int_equal(st.fd, -1);
+	assert_int_equal(
+	        spooldir_read_gz(&t->sd, F_SENT, "a.eml.gz", &buf, &len, err, sizeof err), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "hello\r\n", 7);
+	free(buf);
+	assert_int_equal(entries(t, F_SENT), 1);
+
+	assert_int_equal(spooldir_stage_gz(&t->sd, F_SENT, "b.eml.gz", "x", 1, &st), 0);
+	spooldir_stage_drop(&t->sd, &st);
+	spooldir_stage_drop(&t->sd, &st); /* twice is harmless */
+	assert_int_equal(entries(t, F_SENT), 1);
+	assert_int_equal(spooldir_stage_commit(&t->sd, &st), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 /* test_claim - lock and rename; a second claim fails; locked jobs are skipped */
 static void test_claim(void **state)
 {
@@ -274,6 +308,22 @@ static void test_move_spare(void **state)
 	assert_string_equal(content(t, F_SENT, "s1"), job(1));
 	assert_string_equal(content(t, F_SENT, "s2"), job(2));
 	assert_int_equal(entries(t, F_ACTIVE), 1);
+	/* a spare that held a longer job (two blocks) is overwritten in
+	 * place and cut to the new length, with the mtime asked for */
+	char big[6000];
+	time_t when = time(NULL) + 7200;
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	put(t, F_ACTIVE, "s4", big);
+	put(t, F_ACTIVE, "s5", job(0));
+	assert_int_equal(
+	        spooldir_move(&t->sd, F_ACTIVE, F_SENT, "s4", job(1), strlen(job(1)), 0), 0);
+	assert_int_equal(spooldir_move(&t->sd, F_ACTIVE, F_DEFERRED, "s5", "short", 5, when), 0);
+	assert_string_equal(content(t, F_DEFERRED, "s5"), "short");
+	assert_int_equal(fstatat(t->sd.fd[F_DEFERRED], "s5", &moved, 0), 0);
+	assert_int_equal(moved.st_size, 5);
+	assert_int_equal(moved.st_mtime, when);
+	assert_string_equal(content(t, F_SENT, "s4"), job(1));
 	/* a spare someone removed: the next rewrite creates a temporary again */
 	assert_int_equal(unlinkat(t->sd.fd[F_ACTIVE], spare_name(), 0), 0);
 	put(t, F_ACTIVE, "s3", job(0));
@@ -420,6 +470,7 @@ int main(void)
 	        T(test_claim),
 	        T(test_claim_duplicate),
 	        T(test_move),
+	        T(test_stage),
 	        T(test_move_spare),
 	        T(test_move_gone),
 	        T(test_rename),

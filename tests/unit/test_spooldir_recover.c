@@ -97,6 +97,42 @@ static void test_recover_tmp(void **state)
 	assert_int_equal(rec.temps_removed, 1);
 }
 
+/* test_recover_staged - sent/: a dead writer's staged copy takes its name
+ * when its job is in sent/ and is removed when not; a live writer's (still
+ * locked) is left alone */
+static void test_recover_staged(void **state)
+{
+	struct t *t = *state;
+	struct spooldir_recovery rec;
+	struct stat st;
+	int live;
+
+	put(t, F_SENT, "s1", job(1));
+	put(t, F_SENT, ".s1.eml.gz.4242.7.tmp", "copy one");
+	put(t, F_SENT, ".s2.eml.gz.4242.8.tmp", "job not in sent/");
+	put(t, F_SENT, "s3", job(1));
+	put(t, F_SENT, "s3.eml.gz", "kept already");
+	put(t, F_SENT, ".s3.eml.gz.4242.9.tmp", "a second copy");
+	put(t, F_SENT, "s4", job(1));
+	put(t, F_SENT, ".s4.eml.gz.77.1.tmp", "still being written");
+	live = openat(t->sd.fd[F_SENT], ".s4.eml.gz.77.1.tmp", O_RDONLY);
+	assert_int_equal(flock(live, LOCK_EX), 0);
+	put(t, F_SENT, ".s5.eml.gz.tmp", "not a staged name");
+	assert_int_equal(spooldir_recover(&t->sd, time(NULL), &rec), 0);
+	assert_int_equal(rec.staged_finished, 1);
+	assert_int_equal(rec.temps_removed, 2);
+	assert_string_equal(content(t, F_SENT, "s1.eml.gz"), "copy one");
+	assert_false(has(t, F_SENT, ".s1.eml.gz.4242.7.tmp"));
+	assert_false(has(t, F_SENT, ".s2.eml.gz.4242.8.tmp") || has(t, F_SENT, "s2.eml.gz"));
+	assert_string_equal(content(t, F_SENT, "s3.eml.gz"), "kept already");
+	assert_false(has(t, F_SENT, ".s3.eml.gz.4242.9.tmp"));
+	assert_true(has(t, F_SENT, ".s4.eml.gz.77.1.tmp"));
+	assert_false(has(t, F_SENT, "s4.eml.gz"));
+	assert_true(has(t, F_SENT, ".s5.eml.gz.tmp")); /* the ten-minute rule */
+	assert_int_equal(fstatat(t->sd.fd[F_SENT], "s1", &st, 0), 0);
+	close(live);
+}
+
 /* test_recover_duplicates - a name in two folders: the longer history wins,
  * on a tie the more settled folder */
 static void test_recover_duplicates(void **state)
@@ -207,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        T(test_recover_active),
 	        T(test_recover_tmp),
+	        T(test_recover_staged),
 	        T(test_recover_duplicates),
 	        T(test_dedupe),
 	        T(test_prune),
