@@ -48,9 +48,12 @@
     W / (W + time to send N - 600 at full speed): a loaded machine, or a
     scaled (shorter) window, lowers it without spoold pacing any worse.
 
-BENCH_ROUNDS (default 1) repeats the drains of (a) (spoold, Postfix,
+BENCH_ROUNDS (default 3) repeats the drains of (a) (spoold, Postfix,
 smtp-source) and keeps each one's best round: other load on the machine only
-ever slows a round down.
+ever slows a round down.  On a two-CPU virtual machine single rounds of the
+same build were seen to differ by a factor of two (a neighbour's load, and on
+ext4 without a journal the inodes other programs deleted in the last
+minutes, which every file creation scans past), so one round says little.
 
 Everything runs on 127.0.0.1 under a fresh directory of build/bench-run/
 (BENCH_DIR chooses another), removed at the end unless BENCH_KEEP=1.  Every
@@ -117,7 +120,7 @@ N_WAIT = env_int("BENCH_WAIT_JOBS", 100000)
 N_PACE = env_int("BENCH_PACING_JOBS", 1000, minimum=0)
 PACE_SCALE = env_int("BENCH_PACING_SCALE", 1)
 PACE_LIMIT = 600  # per sliding minute: the simulator's and spoold's
-ROUNDS = env_int("BENCH_ROUNDS", 1)  # drains are repeated; the best round of each counts
+ROUNDS = env_int("BENCH_ROUNDS", 3)  # drains are repeated; the best round of each counts
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 STRICT = os.environ.get("BENCH_STRICT") == "1"
 RESULTS = os.environ.get("BENCH_RESULTS") or os.path.join(ROOT, "build", "bench-results.txt")
