@@ -182,7 +182,8 @@ static void release(struct daemon *d, struct prepared *p)
 	free(p->buf);
 	close(p->lockfd);
 	free(p);
-	d->unflushed++;
+	if (!d->unflushed++)
+		d->unflushed_ms = pace_now_ms();
 	d->status_dirty = 1;
 }
 

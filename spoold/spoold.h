@@ -55,6 +55,7 @@ struct daemon {
 	char **logs;        /* delivery lines waiting for spooldir_flush */
 	size_t nlogs, clogs;
 	unsigned unflushed; /* jobs moved since the last flush */
+	int64_t unflushed_ms; /* when the first of them moved (pace_now_ms) */
 	char *failed_names; /* jobs failed since the last alert (space-separated) */
 	char failed_reason[512];
 	char failed_event[32];
