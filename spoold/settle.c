@@ -77,9 +77,15 @@ static int file_reasoned(struct daemon *d, struct job *j, const char *name, enum
 	job_spool_set_time(j, "next_attempt", 0);
 	data = job_dump(j);
 	if (!data || spooldir_move(&d->sd, F_ACTIVE, to, name, data, strlen(data), 0) < 0) {
-		log_warn("%s: cannot move to %s/", name, spooldir_folder_name(to));
-		free(data);
-		return -1;
+		log_warn("%s: cannot record why it is in %s/", name, spooldir_folder_name(to));
+		/* No space to rewrite: move it unchanged (its reason file may
+		 * still fit), so it is not stranded in active/ until a restart. */
+		if (spooldir_rename(&d->sd, F_ACTIVE, to, name) < 0) {
+			log_warn("%s: cannot move to %s/; it returns at the next start", name,
+			        spooldir_folder_name(to));
+			free(data);
+			return -1;
+		}
 	}
 	free(data);
 	text = reason_failed(j, name, what, action, reply);
