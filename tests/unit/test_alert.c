@@ -26,13 +26,7 @@
 #include "alert.h"
 #include "conf.h"
 #include "log.h"
-
-#ifndef PYTHON
-#define PYTHON "/usr/bin/python3"
-#endif
-#define SERVER "tests/smtpserver.py"
-
-static char dir[64];
+#include "server_fixture.h"
 
 static const struct alert blocked = {
         .event = "account-blocked",
@@ -42,42 +36,6 @@ static const struct alert blocked = {
         .job = "j1 j2",
         .detail = "534-5.7.9 Please log in with your web browser",
 };
-
-/* now_ms - the monotonic clock in milliseconds */
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* path - DIR/name in a static buffer (one at a time) */
-static const char *path(const char *name)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof buf, "%s/%s", dir, name);
-	return buf;
-}
-
-/* slurp - a whole file (/proc ones too), NUL-terminated; NULL when missing */
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	size_t len = 0, n;
-	char *s = NULL;
-
-	if (!f)
-		return NULL;
-	do {
-		assert_non_null(s = realloc(s, len + 4097));
-		len += n = fread(s + len, 1, 4096, f);
-	} while (n > 0);
-	s[len] = '\0';
-	fclose(f);
-	return s;
-}
 
 /* raise_logged - alert_raise with stderr (the log) captured into *log */
 static int raise_logged(const struct conf *c, const struct alert *a, char **log)
@@ -111,18 +69,14 @@ static struct conf command_conf(const char *cmd, int timeout)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/test_alert.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return dir_make("test_alert");
 }
 
 /* teardown - remove it */
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return dir_remove();
 }
 
 /* test_log_only - no channel configured: one key=value line, 0 */
@@ -345,30 +299,6 @@ static void test_signals(void **state)
 	free(log);
 }
 
-/* server_start - tests/smtpserver.py on a free port; its pid, *port */
-static pid_t server_start(int *port)
-{
-	char ready[256], mbox[256], *s = NULL;
-	long long until = now_ms() + 15000;
-	pid_t pid;
-
-	snprintf(ready, sizeof ready, "%s/ready", dir);
-	snprintf(mbox, sizeof mbox, "%s/mbox", dir);
-	if ((pid = fork()) == 0) {
-		execl(PYTHON, PYTHON, SERVER, "--port", "0", "--ready-file", ready, "--mbox", mbox,
-		        (char *)NULL);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	while (!(s = slurp(ready)) && now_ms() < until && waitpid(pid, NULL, WNOHANG) == 0)
-		usleep(20000);
-	if (!s)
-		fail_msg("smtpserver.py did not start");
-	*port = atoi(s);
-	free(s);
-	return pid;
-}
-
 /* mail_conf - alert_to through [alert_relay] at 127.0.0.1:port, no TLS */
 static struct conf mail_conf(int port)
 {
@@ -388,13 +318,6 @@ static struct conf mail_conf(int port)
 	return c;
 }
 
-/* have_python - /usr/bin/python3 with aiosmtpd, and the server script */
-static int have_python(void)
-{
-	return access(PYTHON, X_OK) == 0 && access(SERVER, R_OK) == 0 &&
-	       system(PYTHON " -c 'import aiosmtpd' 2>/dev/null") == 0;
-}
-
 static const char parse_py[] =
         "import email, email.policy, sys\n"
         "m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n"
@@ -412,7 +335,7 @@ static void test_mail(void **state)
 {
 	struct alert a = blocked;
 	char cmd[512], *raw, *out, *log, *hdr_end;
-	int port, st;
+	int port;
 	pid_t srv;
 	struct conf c;
 	FILE *f;
@@ -420,7 +343,7 @@ static void test_mail(void **state)
 	(void)state;
 	if (!have_python())
 		skip();
-	srv = server_start(&port);
+	srv = smtpserver_start("mbox", 0, &port);
 	c = mail_conf(port);
 	a.reason = "Gmail wants a person to sign in — café\r\nBcc: evil@example.com";
 	a.job = "j1\r\nX-Evil: yes";
@@ -428,8 +351,7 @@ static void test_mail(void **state)
 	           "a line much longer than seventy-six characters, so that quoted-printable "
 	           "must break it softly = here";
 	assert_int_equal(raise_logged(&c, &a, &log), 0);
-	kill(srv, SIGTERM);
-	waitpid(srv, &st, 0);
+	server_stop(srv);
 	assert_non_null(strstr(log, "e-mail to staff@clinic.example.com sent through 127.0.0.1:"));
 	free(log);
 

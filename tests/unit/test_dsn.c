@@ -26,6 +26,7 @@
 
 #include "dsn.h"
 #include "reply.h"
+#include "server_fixture.h"
 
 #define NOW ((time_t)1796040000)
 #define NONE (-1) /* no category: dsn_judge answers -1 */
@@ -116,24 +117,6 @@ static const struct want wants[] = {
         {"autoreply-ooo.eml", DSN_NONE, "", "", "", "", "", "", NONE},
 };
 
-/* slurp - a whole file; *len its size */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = 0, k;
-	char *s = NULL;
-
-	if (!f)
-		return NULL;
-	do {
-		assert_non_null(s = realloc(s, n + 65537));
-		n += k = fread(s + n, 1, 65536, f);
-	} while (k > 0);
-	fclose(f);
-	*len = n;
-	return s;
-}
-
 /* crlf - s with every LF as CRLF (malloc'ed) */
 static char *crlf(const char *s, size_t n, size_t *out)
 {
@@ -154,9 +137,9 @@ static char *crlf(const char *s, size_t n, size_t *out)
 static const char *data_path(const char *name)
 {
 	static char p[1024];
-	const char *dir = getenv("SPOOLD_TEST_DATA");
+	const char *data = getenv("SPOOLD_TEST_DATA");
 
-	snprintf(p, sizeof p, "%s/bounces/%s", dir ? dir : "tests/data", name);
+	snprintf(p, sizeof p, "%s/bounces/%s", data ? data : "tests/data", name);
 	return p;
 }
 
@@ -199,7 +182,7 @@ static void test_files(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof wants / sizeof wants[0]; i++) {
-		if (!(s = slurp(data_path(wants[i].file), &n)))
+		if (!(s = slurp_len(data_path(wants[i].file), &n)))
 			fail_msg("cannot read %s", data_path(wants[i].file));
 		assert_int_equal(dsn_parse(s, n, &d), 0);
 		check(&wants[i], &d, "LF");
@@ -423,7 +406,7 @@ static void test_garbage(void **state)
 	assert_int_equal(dsn_parse("x", 1, NULL), -1);
 	assert_true(dsn_parse(junk, sizeof junk - 1, &d) >= -1);
 	assert_int_equal(d.kind, DSN_NONE);
-	assert_non_null(s = slurp(data_path("gmail-bounce.eml"), &n));
+	assert_non_null(s = slurp_len(data_path("gmail-bounce.eml"), &n));
 	for (i = 0; i <= n; i += 3) {
 		int rc = dsn_parse(s, i, &d);
 		assert_true(rc == 0 || rc == -1);

@@ -18,8 +18,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +29,8 @@
 #include <unistd.h>
 
 #include "imap.h"
+#include "server_fixture.h"
 
-#ifndef PYTHON
-#define PYTHON "/usr/bin/python3"
-#endif
 #define SERVER "tests/imapserver.py"
 #ifndef DOVECOT
 #define DOVECOT "/usr/sbin/dovecot"
@@ -42,46 +38,9 @@
 #define USER "office@example.com"
 #define PASS "secret"
 
-static char dir[64];
 static pid_t dovecot = -1; /* the group's server (imapserver.py) */
 static int port_starttls, port_implicit;
 static char err[1024];
-
-/* now_ms - the monotonic clock in milliseconds */
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* path - DIR/name in a static buffer (one at a time) */
-static const char *path(const char *name)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof buf, "%s/%s", dir, name);
-	return buf;
-}
-
-/* slurp - a whole file, NUL-terminated; NULL when missing */
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	size_t len = 0, n;
-	char *s = NULL;
-
-	if (!f)
-		return NULL;
-	do {
-		assert_non_null(s = realloc(s, len + 4097));
-		len += n = fread(s + len, 1, 4096, f);
-	} while (n > 0);
-	s[len] = '\0';
-	fclose(f);
-	return s;
-}
 
 /* have_dovecot - Dovecot, python3 and the server script are there */
 static int have_dovecot(void)
@@ -92,8 +51,7 @@ static int have_dovecot(void)
 /* server_start - imapserver.py in DIR/name serving cert; its pid and ports */
 static pid_t server_start(const char *name, const char *cert, int *p1, int *p2)
 {
-	char sdir[128], ready[160], certs[128], *s = NULL;
-	long long until = now_ms() + 20000;
+	char sdir[128], ready[160], certs[128], *s;
 	pid_t pid;
 
 	snprintf(sdir, sizeof sdir, "%s/%s", dir, name);
@@ -109,25 +67,14 @@ static pid_t server_start(const char *name, const char *cert, int *p1, int *p2)
 	}
 	if (pid < 0)
 		return -1;
-	while (!(s = slurp(ready)) && now_ms() < until && waitpid(pid, NULL, WNOHANG) == 0)
-		usleep(20000);
+	s = ready_wait(pid, ready, 20000);
 	if (!s || sscanf(s, "%d %d", p1, p2) != 2) {
 		free(s);
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
+		server_stop(pid);
 		return -1;
 	}
 	free(s);
 	return pid;
-}
-
-/* server_stop - SIGTERM and reap */
-static void server_stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
 }
 
 /* group_setup - a directory, the test certificates, one Dovecot */
@@ -136,8 +83,7 @@ static int group_setup(void **state)
 	char cmd[256];
 
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/test_imap.XXXXXX");
-	if (!mkdtemp(dir))
+	if (dir_make("test_imap") < 0)
 		return -1;
 	if (!have_dovecot())
 		return 0;
@@ -151,12 +97,9 @@ static int group_setup(void **state)
 /* group_teardown - stop Dovecot, remove the directory */
 static int group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	server_stop(dovecot);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return dir_remove();
 }
 
 /* conf - the group's Dovecot, the test CA, user and password */
@@ -325,8 +268,10 @@ static void test_select(void **state)
 	char found[64];
 	assert_int_equal(imap_special_folder(im, "Sent", found, sizeof found, err, sizeof err), 1);
 	assert_string_equal(found, "Sent");
-	assert_int_equal(imap_special_folder(im, "Flagged", found, sizeof found, err, sizeof err), 0);
-	assert_int_equal(imap_special_folder(im, "Sent", found, 4, err, sizeof err), 0); /* no room */
+	assert_int_equal(
+	        imap_special_folder(im, "Flagged", found, sizeof found, err, sizeof err), 0);
+	assert_int_equal(
+	        imap_special_folder(im, "Sent", found, 4, err, sizeof err), 0); /* no room */
 	imap_free(im);
 }
 
@@ -506,19 +451,11 @@ enum fake { STALL, STALL_AFTER_LOGIN, INJECT, PREAUTH };
 /* fake_server - a forked server on 127.0.0.1 for one connection; its pid, *port */
 static pid_t fake_server(enum fake what, int *port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof sa;
 	char line[512], tag[64];
-	int ls, c;
+	int ls = listen_local(4, port), c;
 	pid_t pid;
 	FILE *f;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((ls = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(ls, 4), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
 	if ((pid = fork()) != 0) {
 		close(ls);
 		return pid;

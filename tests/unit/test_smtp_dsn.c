@@ -24,13 +24,7 @@
 
 #include "conf.h"
 #include "smtp.h"
-
-#ifndef PYTHON
-#define PYTHON "/usr/bin/python3"
-#endif
-#define SERVER "tests/smtpserver.py"
-
-static char dir[64];
+#include "server_fixture.h"
 
 static const char msg[] = "From: clinic@example.com\r\n"
                           "To: patient@example.org\r\n"
@@ -38,89 +32,6 @@ static const char msg[] = "From: clinic@example.com\r\n"
                           "Message-ID: <spoold.1.test@example.com>\r\n"
                           "\r\n"
                           "See you on Monday.\r\n";
-
-/* now_ms - the monotonic clock in milliseconds */
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* slurp - a whole file, NUL-terminated; NULL when missing */
-static char *slurp(const char *p)
-{
-	FILE *f = fopen(p, "rb");
-	size_t len = 0, n;
-	char *s = NULL;
-
-	if (!f)
-		return NULL;
-	do {
-		assert_non_null(s = realloc(s, len + 4097));
-		len += n = fread(s + len, 1, 4096, f);
-	} while (n > 0);
-	s[len] = '\0';
-	fclose(f);
-	return s;
-}
-
-/* have_python - /usr/bin/python3 with aiosmtpd, and the server script */
-static int have_python(void)
-{
-	return access(PYTHON, X_OK) == 0 && access(SERVER, R_OK) == 0 &&
-	       system(PYTHON " -c 'import aiosmtpd' 2>/dev/null") == 0;
-}
-
-/* server_start - tests/smtpserver.py [--dsn] on a free port, mbox DIR/name */
-static pid_t server_start(const char *name, int dsn, int *port)
-{
-	char ready[256], mbox[256], *s = NULL;
-	long long until = now_ms() + 15000;
-	pid_t pid;
-
-	snprintf(ready, sizeof ready, "%s/%s.ready", dir, name);
-	snprintf(mbox, sizeof mbox, "%s/%s", dir, name);
-	if ((pid = fork()) == 0) {
-		execl(PYTHON, PYTHON, SERVER, "--port", "0", "--ready-file", ready, "--mbox", mbox,
-		        dsn ? "--dsn" : (char *)NULL, (char *)NULL);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	while (!(s = slurp(ready)) && now_ms() < until && waitpid(pid, NULL, WNOHANG) == 0)
-		usleep(20000);
-	if (!s)
-		fail_msg("smtpserver.py did not start");
-	*port = atoi(s);
-	free(s);
-	return pid;
-}
-
-/* server_stop - SIGTERM and reap */
-static void server_stop(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-}
-
-/* relay - plain SMTP to 127.0.0.1:port */
-static struct relay_conf relay(int port)
-{
-	struct relay_conf rc;
-
-	memset(&rc, 0, sizeof rc);
-	rc.section = "relay";
-	rc.host = (char *)"127.0.0.1";
-	rc.port = port;
-	rc.tls = TLS_NONE;
-	rc.from = (char *)"clinic@example.com";
-	rc.helo = (char *)"client.example.com";
-	rc.timeout = 10;
-	return rc;
-}
 
 /* log_line - line n (from 1) of DIR/name/log.jsonl, parsed */
 static json_t *log_line(const char *name, int n)
@@ -169,23 +80,34 @@ static void deliver(struct smtp *s, const char *to, int dsn, const char *envid)
 	assert_int_equal(r.code, 250);
 }
 
+/* session - tests/smtpserver.py [--dsn] with mbox DIR/name (*srv) and a
+ * session to it through *rc; skips when python3 or aiosmtpd is missing */
+static struct smtp *session(const char *name, int dsn, struct relay_conf *rc, pid_t *srv)
+{
+	struct smtp *s;
+	int port;
+
+	if (!have_python())
+		skip();
+	*srv = smtpserver_start(name, dsn, &port);
+	*rc = relay(port, 10);
+	assert_non_null(s = smtp_new(rc));
+	return s;
+}
+
 /* setup - a fresh temporary directory; SIGPIPE ignored as smtp.h asks */
 static int setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(dir, sizeof dir, "/tmp/test_smtp_dsn.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return dir_make("test_smtp_dsn");
 }
 
 /* teardown - remove it */
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return dir_remove();
 }
 
 /* test_dsn_offered - RET=HDRS, ENVID in xtext, NOTIFY=FAILURE,DELAY; on
@@ -196,15 +118,10 @@ static void test_dsn_offered(void **state)
 	struct relay_conf rc;
 	struct smtp *s;
 	json_t *j;
-	int port;
 	pid_t srv;
 
 	(void)state;
-	if (!have_python())
-		skip();
-	srv = server_start("dsn", 1, &port);
-	rc = relay(port);
-	assert_non_null(s = smtp_new(&rc));
+	s = session("dsn", 1, &rc, &srv);
 	deliver(s, "patient@example.org", 1, "20250301-0930-ab12");
 	deliver(s, "two@example.org", 1, "job 7+x=y\xc3\xa9");
 	deliver(s, "three@example.org", 0, NULL); /* smtp_send */
@@ -260,15 +177,10 @@ static void test_dsn_not_offered(void **state)
 	struct relay_conf rc;
 	struct smtp *s;
 	json_t *j;
-	int port;
 	pid_t srv;
 
 	(void)state;
-	if (!have_python())
-		skip();
-	srv = server_start("plain", 0, &port);
-	rc = relay(port);
-	assert_non_null(s = smtp_new(&rc));
+	s = session("plain", 0, &rc, &srv);
 	deliver(s, "patient@example.org", 1, "20250301-0930-ab12");
 	deliver(s, "two@example.org", 0, NULL);
 	smtp_free(s);
@@ -289,7 +201,7 @@ static void test_dsn_not_offered(void **state)
 /* test_refused_address - smtp_send_dsn checks addresses as smtp_send does */
 static void test_refused_address(void **state)
 {
-	struct relay_conf rc = relay(1);
+	struct relay_conf rc = relay(1, 10);
 	struct smtp_reply r;
 	struct smtp *s;
 

@@ -19,8 +19,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +29,7 @@
 
 #include "conf.h"
 #include "smtp.h"
+#include "server_fixture.h"
 
 static const char msg[] = "From: clinic@example.com\r\n"
                           "To: patient@example.org\r\n"
@@ -141,17 +140,9 @@ static void serve(int c, const struct script *sc)
 /* server_start - fork the server on a free port; *log is the read end of its log */
 static pid_t server_start(const struct script *sc, int *port, int *log)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t alen = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0), p[2];
+	int s = listen_local(1, port), p[2];
 	pid_t pid;
 
-	assert_true(s >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(s, 1), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
-	*port = ntohs(a.sin_port);
 	assert_int_equal(pipe(p), 0);
 	if ((pid = fork()) == 0) {
 		close(p[0]);
@@ -189,22 +180,6 @@ static char *server_log(pid_t pid, int log)
 	return buf;
 }
 
-/* relay - plain SMTP to 127.0.0.1:port with a short timeout */
-static struct relay_conf relay(int port)
-{
-	struct relay_conf rc;
-
-	memset(&rc, 0, sizeof rc);
-	rc.section = "relay";
-	rc.host = (char *)"127.0.0.1";
-	rc.port = port;
-	rc.tls = TLS_NONE;
-	rc.from = (char *)"clinic@example.com";
-	rc.helo = (char *)"client.example.com";
-	rc.timeout = 3;
-	return rc;
-}
-
 /* first_part - the log of the first transaction only (up to the second MAIL) */
 static char *first_part(char *log)
 {
@@ -222,7 +197,7 @@ static char *run(const struct script *sc, const char *envid, struct smtp_reply *
 	struct smtp_reply r2;
 	int port, log;
 	pid_t pid = server_start(sc, &port, &log);
-	struct relay_conf rc = relay(port);
+	struct relay_conf rc = relay(port, 3);
 	struct smtp *s = smtp_new(&rc);
 
 	assert_non_null(s);
@@ -356,7 +331,7 @@ static void connect_to(struct sess *x, const struct script *sc)
 
 	assert_int_equal(pipe(go), 0);
 	x->pid = server_start(sc, &port, &x->log);
-	x->rc = relay(port);
+	x->rc = relay(port, 3);
 	x->s = smtp_new(&x->rc);
 	assert_non_null(x->s);
 }
