@@ -191,13 +191,15 @@ $(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/utf8.c lib/r
                        | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)/fuzz_reply: tests/fuzz/fuzz_reply.c lib/reply.c lib/reply_rules.c lib/reply.h \
-                      lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
+$(FUZZ_O)/fuzz_reply: tests/fuzz/fuzz_reply.c lib/reply.c lib/reply_when.c lib/reply_rules.c \
+                      lib/reply.h lib/reply_int.h lib/reply_rules.h lib/smtp.h lib/conf.h \
+                      | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 $(FUZZ_O)/fuzz_dsn: tests/fuzz/fuzz_dsn.c lib/dsn.c lib/dsn_util.c lib/dsn_text.c lib/utf8.c \
-                    lib/dsn_notice.c lib/reply.c lib/reply_rules.c lib/dsn.h lib/dsn_int.h \
-                    lib/reply.h lib/reply_rules.h lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
+                    lib/dsn_notice.c lib/reply.c lib/reply_when.c lib/reply_rules.c \
+                    lib/dsn.h lib/dsn_int.h lib/reply.h lib/reply_int.h lib/reply_rules.h \
+                    lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -letpan
 
 $(FUZZ_O)/fuzz_msgid: tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/spooldir_write.c \
