@@ -1,9 +1,12 @@
 /*
  * spooldir_ids - idempotency markers: one job id, one job, for dedupe_days.
  *
- * ids/HASH (HASH = hex SHA-256 of the job's id) holds the name of the job
- * that owns the id.  It is created (O_EXCL) when a job is claimed for
- * sending.  A second job with the same id is a duplicate while the owner
+ * ids/HASH (HASH = hex SHA-256 of the job's id) names the job that owns
+ * the id: a symbolic link whose target is the job's name, never followed
+ * (readlinkat only).  It is created (symlinkat fails on an existing name)
+ * when a job is claimed for sending: one system call and, the name being
+ * short, no data block (a regular file with the name, as spools before
+ * 2026-11 have, is still read).  A second job with the same id is a duplicate while the owner
  * is waiting or being sent, or was sent less than dedupe_days ago (the
  * marker's mtime is the time of the claim).  An owner that failed, was
  * deleted or is older than the window gives the id up.
@@ -36,6 +39,15 @@ static int id_owner(struct spooldir *sd, const char *h, char *owner, size_t len,
 	char err[128], *buf;
 	size_t n;
 
+	if (fstatat(sd->fd[F_IDS], h, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t k = readlinkat(sd->fd[F_IDS], h, owner, len - 1);
+		if (k <= 0)
+			return -1;
+		owner[k] = '\0';
+		return 0;
+	}
 	if (spooldir_read(sd, F_IDS, h, SPOOLDIR_NAME_MAX + 1, &buf, &n, st, err, sizeof err) < 0)
 		return -1;
 	buf[strcspn(buf, "\n")] = '\0';
@@ -69,23 +81,13 @@ int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int d
 {
 	char h[65], owner[SPOOLDIR_NAME_MAX + 2];
 	struct stat st;
-	int fd;
 
 	if (days <= 0 || sd->fd[F_IDS] < 0)
 		return 1;
 	id_hash(id, h);
-	fd = openat(sd->fd[F_IDS], h, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd >= 0) {
-		char line[SPOOLDIR_NAME_MAX + 2];
-		int n = snprintf(line, sizeof line, "%s\n", name);
-		int ok = n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == n;
-		close(fd);
-		if (!ok) {
-			unlinkat(sd->fd[F_IDS], h, 0);
-			return 1; /* a full disk must not stop sending; no marker then */
-		}
+	if (symlinkat(name, sd->fd[F_IDS], h) == 0)
 		return 1;
-	}
+	/* A full disk must not stop sending: no marker then. */
 	if (errno != EEXIST || id_owner(sd, h, owner, sizeof owner, &st) < 0)
 		return 1;
 	if (!strcmp(owner, name))
@@ -95,10 +97,13 @@ int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int d
 			snprintf(other, otherlen, "%s", owner);
 		return 0;
 	}
-	/* The old owner gave the id up: take it over. */
-	char line[SPOOLDIR_NAME_MAX + 2];
-	snprintf(line, sizeof line, "%s\n", name);
-	spooldir_write(sd, F_IDS, h, line, strlen(line), 0);
+	/* The old owner gave the id up: take it over (a new link renamed over). */
+	char tmp[100];
+	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", h, (long)getpid());
+	unlinkat(sd->fd[F_IDS], tmp, 0);
+	if (symlinkat(name, sd->fd[F_IDS], tmp) == 0 &&
+	        renameat(sd->fd[F_IDS], tmp, sd->fd[F_IDS], h) < 0)
+		unlinkat(sd->fd[F_IDS], tmp, 0);
 	return 1;
 }
 

@@ -169,6 +169,21 @@ static const char *marker(const char *id)
 	return hex;
 }
 
+/* owner - the job a marker names: the target of its symbolic link (static buffer) */
+static const char *owner(struct t *t, const char *m)
+{
+	static char buf[SPOOLDIR_NAME_MAX + 2];
+	struct stat st;
+	ssize_t n;
+
+	assert_int_equal(fstatat(t->sd.fd[F_IDS], m, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISLNK(st.st_mode)); /* no data block: the name is in the inode */
+	n = readlinkat(t->sd.fd[F_IDS], m, buf, sizeof buf - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* test_dedupe - one id, one job, while the owner stands for it */
 static void test_dedupe(void **state)
 {
@@ -181,7 +196,7 @@ static void test_dedupe(void **state)
 	assert_int_equal(entries(t, F_IDS), 0);
 	put(t, F_ACTIVE, "A", job(0));
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "A", 7, other, sizeof other), 1);
-	assert_string_equal(content(t, F_IDS, m), "A\n");
+	assert_string_equal(owner(t, m), "A");
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "A", 7, other, sizeof other), 1);
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-2", "B", 7, other, sizeof other), 1);
 	assert_int_equal(entries(t, F_IDS), 2);
@@ -195,11 +210,11 @@ static void test_dedupe(void **state)
 	/* A was sent more than dedupe days ago: the id is free. */
 	age(t, F_IDS, m, 8 * 86400);
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "C", 7, other, sizeof other), 1);
-	assert_string_equal(content(t, F_IDS, m), "C\n");
+	assert_string_equal(owner(t, m), "C");
 	/* C failed: the id is free again. */
 	put(t, F_FAILED, "C", job(1));
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "D", 7, other, sizeof other), 1);
-	assert_string_equal(content(t, F_IDS, m), "D\n");
+	assert_string_equal(owner(t, m), "D");
 	put(t, F_NEW, "D", job(0));
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "E", 7, NULL, 0), 0);
 	spooldir_dedupe_release(&t->sd, "appt-1", "E");
@@ -207,6 +222,26 @@ static void test_dedupe(void **state)
 	spooldir_dedupe_release(&t->sd, "appt-1", "D");
 	assert_false(has(t, F_IDS, m));
 	assert_int_equal(spooldir_dedupe(&t->sd, "appt-1", "E", 7, NULL, 0), 1);
+	assert_int_equal(entries(t, F_IDS), 2); /* no temporary left by the takeover */
+}
+
+/* test_dedupe_old_marker - a marker written as a regular file (spools
+ * before 2026-11) still holds the id, and is taken over as a link */
+static void test_dedupe_old_marker(void **state)
+{
+	struct t *t = *state;
+	char other[SPOOLDIR_NAME_MAX + 2];
+	const char *m = marker("appt-9");
+
+	put(t, F_IDS, m, "OLD\n");
+	put(t, F_DEFERRED, "OLD", job(1));
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-9", "NEW", 7, other, sizeof other), 0);
+	assert_string_equal(other, "OLD");
+	spooldir_dedupe_release(&t->sd, "appt-9", "NEW");
+	assert_true(has(t, F_IDS, m));
+	assert_int_equal(spooldir_rename(&t->sd, F_DEFERRED, F_FAILED, "OLD"), 0);
+	assert_int_equal(spooldir_dedupe(&t->sd, "appt-9", "NEW", 7, other, sizeof other), 1);
+	assert_string_equal(owner(t, m), "NEW");
 }
 
 /* test_prune - sent/ after sent_days, with the message; stale markers */
@@ -246,6 +281,7 @@ int main(void)
 	        T(test_recover_staged),
 	        T(test_recover_duplicates),
 	        T(test_dedupe),
+	        T(test_dedupe_old_marker),
 	        T(test_prune),
 	};
 
