@@ -216,20 +216,25 @@ static char *make_message(struct daemon *d, struct prepared *p)
 	return p->msg;
 }
 
+/* envid - p's ENVID (RFC 3461) in buf when [verify] reads bounces, else NULL */
+static const char *envid(struct daemon *d, struct prepared *p, char *buf, size_t len)
+{
+	return d->conf.verify.imap.configured ? msg_envid(p->name, buf, len) : NULL;
+}
+
 /* start - hand p's message to relay r's server up to the final dot; 0 when
  * its reply is awaited, -1 with rep filled */
 static int start(struct daemon *d, struct prepared *p, int r, struct smtp_reply *rep)
 {
 	struct relay *rl = &d->relay[r];
-	char envid[3 * SPOOLDIR_NAME_MAX + 16];
+	char env[3 * SPOOLDIR_NAME_MAX + 16];
 
 	if (smtp_is_open(rl->smtp) && pace_reconnect_due(&rl->pace))
 		smtp_close(rl->smtp);
 	int was_open = smtp_is_open(rl->smtp);
 	/* With [verify], ask for bounces that name the job (RFC 3461). */
 	int rc = smtp_send_start(rl->smtp, rl->rc->from, p->j.to_email,
-	        d->conf.verify.imap.configured ? msg_envid(p->name, envid, sizeof envid) : NULL,
-	        p->msg, p->len, rep);
+	        envid(d, p, env, sizeof env), p->msg, p->len, rep);
 	if (!was_open && smtp_is_open(rl->smtp))
 		pace_connection_opened(&rl->pace);
 	return rc;
@@ -243,7 +248,7 @@ static void begin_ahead(struct daemon *d, int r)
 {
 	struct prepared *p = d->ahead;
 	struct relay *rl = &d->relay[r];
-	char envid[3 * SPOOLDIR_NAME_MAX + 16];
+	char env[3 * SPOOLDIR_NAME_MAX + 16];
 	int64_t now_ms = pace_now_ms(), wake, verify_at = verify_wake(d);
 	sigset_t set;
 
@@ -252,8 +257,7 @@ static void begin_ahead(struct daemon *d, int r)
 	        verify_canary_due(d) || sigpending(&set) < 0 || sigismember(&set, SIGTERM) ||
 	        sigismember(&set, SIGINT) || sigismember(&set, SIGHUP))
 		return;
-	smtp_send_begin(rl->smtp, rl->rc->from, p->j.to_email,
-	        d->conf.verify.imap.configured ? msg_envid(p->name, envid, sizeof envid) : NULL);
+	smtp_send_begin(rl->smtp, rl->rc->from, p->j.to_email, envid(d, p, env, sizeof env));
 	p->begun = 1;
 }
 
@@ -374,6 +378,10 @@ static int process(struct daemon *d, struct prepared *p, int r)
 			        "job=%s to=%s status=duplicate id=\"%s\" duplicate_of=%s "
 			        "window=%dd",
 			        name, j->to_email, j->id, other, d->conf.dedupe_days);
+		else /* not moved unchanged: in sent/ without duplicate_of it would look sent */
+			log_warn("%s: a duplicate of %s, but it cannot be recorded; it stays in "
+			         "active/ until the next start",
+			        name, other);
 		free(data);
 		return 0;
 	}

@@ -26,7 +26,7 @@ void settle_fail(struct daemon *d, struct job *j, const char *name, const char *
 /* settle_defer - active/ -> deferred/, due then; indexed again */
 void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due, time_t expires);
 /* settle_sent - active/ -> sent/, then NAME.eml.gz beside it: eml when
- * staged, else msg compressed now; 0 or -1 */
+ * staged, else msg compressed now; 0 when the job is in sent/, -1 not */
 int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len,
         struct spooldir_staged *eml);
 /* settle_hold - active/ -> hold/: the outcome is unknown */

@@ -66,28 +66,38 @@ void file_corrupt(struct daemon *d, enum folder from, const char *name, const ch
 	file_corrupt_as(d, from, name, why, 0);
 }
 
+/* file_job - the job rewritten (its history) and moved from active/ to
+ * folder to, with mtime as spooldir_move takes it; when the disk refuses
+ * the rewrite it moves unchanged, so that it is not stranded in active/
+ * until a restart.  0 in folder to (rewritten or not), -1 still in
+ * active/; every failure is logged. */
+static int file_job(struct daemon *d, struct job *j, const char *name, enum folder to, time_t mtime)
+{
+	const char *folder = spooldir_folder_name(to);
+	char *data = job_dump(j);
+	int rc = 0;
+
+	if (!data || spooldir_move(&d->sd, F_ACTIVE, to, name, data, strlen(data), mtime) < 0) {
+		log_warn("%s: cannot record its history; moving it to %s/ as it was", name, folder);
+		if ((rc = spooldir_rename(&d->sd, F_ACTIVE, to, name)) < 0)
+			log_warn("%s: cannot move to %s/; it returns at the next start", name,
+			        folder);
+	}
+	free(data);
+	return rc;
+}
+
 /* file_reasoned - active/ -> folder to (failed/ or hold/), no attempt
  * planned, with NAME.reason.txt for staff; 0 or -1 */
 static int file_reasoned(struct daemon *d, struct job *j, const char *name, enum folder to,
         const char *what, const char *action, const char *reply)
 {
-	char *data, *text;
+	char *text;
 
 	job_spool_set_str(j, "reason", what);
 	job_spool_set_time(j, "next_attempt", 0);
-	data = job_dump(j);
-	if (!data || spooldir_move(&d->sd, F_ACTIVE, to, name, data, strlen(data), 0) < 0) {
-		log_warn("%s: cannot record why it is in %s/", name, spooldir_folder_name(to));
-		/* No space to rewrite: move it unchanged (its reason file may
-		 * still fit), so it is not stranded in active/ until a restart. */
-		if (spooldir_rename(&d->sd, F_ACTIVE, to, name) < 0) {
-			log_warn("%s: cannot move to %s/; it returns at the next start", name,
-			        spooldir_folder_name(to));
-			free(data);
-			return -1;
-		}
-	}
-	free(data);
+	if (file_job(d, j, name, to, 0) < 0)
+		return -1;
 	text = reason_failed(j, name, what, action, reply);
 	write_reason(d, to, name, text);
 	free(text);
@@ -105,19 +115,8 @@ void settle_fail(struct daemon *d, struct job *j, const char *name, const char *
 /* settle_defer - the job waits in deferred/ until due */
 void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due, time_t expires)
 {
-	char *data;
-
 	job_spool_set_time(j, "next_attempt", due);
-	data = job_dump(j);
-	if (!data ||
-	        spooldir_move(&d->sd, F_ACTIVE, F_DEFERRED, name, data, strlen(data), due) < 0) {
-		log_warn("%s: cannot record the next attempt; leaving it as it was", name);
-		/* No space to rewrite: move it unchanged so it is not stranded. */
-		if (spooldir_rename(&d->sd, F_ACTIVE, F_DEFERRED, name) < 0)
-			log_warn(
-			        "%s: cannot move to deferred/; it returns at the next start", name);
-	}
-	free(data);
+	file_job(d, j, name, F_DEFERRED, due);
 	if (queue_add(&d->q, name, F_DEFERRED, due, expires, time(NULL)) < 0)
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
@@ -126,28 +125,20 @@ void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due,
  * beside it.  The job moves first: from the server's 250 to this rename a
  * kill -9 means the message goes again at restart (the duplicate window,
  * kept to renames: the copy was staged while the server took it); killed
- * just after, start-up recovery puts the staged copy in place. */
+ * just after, start-up recovery puts the staged copy in place.  0 when
+ * the job is in sent/ (its history recorded or not), -1 still in active/. */
 int settle_sent(struct daemon *d, struct job *j, const char *name, const char *msg, size_t len,
         struct spooldir_staged *eml)
 {
-	char side[SPOOLDIR_NAME_MAX + 32], *data = job_dump(j);
-	int rc = 0;
+	char side[SPOOLDIR_NAME_MAX + 32];
 
-	if (!data || spooldir_move(&d->sd, F_ACTIVE, F_SENT, name, data, strlen(data), 0) < 0) {
-		log_warn("%s: sent, but cannot move to sent/", name);
-		rc = -1;
-		if (spooldir_rename(&d->sd, F_ACTIVE, F_SENT, name) < 0) {
-			log_warn("%s: cannot move to sent/ at all", name);
-			free(data);
-			return -1;
-		}
-	}
-	free(data);
+	if (file_job(d, j, name, F_SENT, 0) < 0)
+		return -1;
 	snprintf(side, sizeof side, "%s%s", name, SPOOLDIR_EML_SUFFIX);
 	if (eml->fd >= 0 ? spooldir_stage_commit(&d->sd, eml)
 	                 : spooldir_write_gz(&d->sd, F_SENT, side, msg, len))
 		log_warn("sent/%s: cannot keep the message as sent", side);
-	return rc;
+	return 0;
 }
 
 /* settle_hold - the outcome is unknown: hold/ with the reason, never resent blindly */
@@ -164,6 +155,11 @@ void settle_hold(struct daemon *d, struct job *j, const char *name, const char *
 	        name, name);
 	if (file_reasoned(d, j, name, F_HOLD, what, action, reply) == 0)
 		deliver_job_alert(d, "job-held", name, what);
+	else /* staff hear of it: at the next start it would go again */
+		deliver_job_alert(d, "job-held", name,
+		        "The connection broke just as the e-mail was handed over, and the disk "
+		        "refused to put it on hold: it stays in active/ and is sent again when "
+		        "spoold next starts, unless someone removes it first.");
 }
 
 /* put_back - the account stopped: the job waits again, not charged an attempt */
