@@ -165,7 +165,7 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_O        = build/fuzz
-FUZZ_TARGETS  = tmpl job rfc2047 reply dsn msgid
+FUZZ_TARGETS  = tmpl job rfc2047 reply dsn msgid qp
 FUZZ_CFLAGS   = $(WARN) $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -Ilib
 FUZZ_LEN_tmpl    = 8192
@@ -174,13 +174,14 @@ FUZZ_LEN_rfc2047 = 8192
 FUZZ_LEN_reply   = 4096
 FUZZ_LEN_dsn     = 65536
 FUZZ_LEN_msgid   = 1024
+FUZZ_LEN_qp      = 4096
 
 $(FUZZ_O)/.deps-ok:
 	@contrib/install-deps --check >/dev/null 2>&1 || contrib/install-deps
 	@mkdir -p $(FUZZ_O) && touch $@
 
-$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c lib/tmpl.c lib/tmpl_parse.c lib/tmpl.h \
-                     lib/tmpl_int.h | $(FUZZ_O)/.deps-ok
+$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c lib/tmpl.c lib/tmpl_parse.c lib/tmpl_doc.c \
+                     lib/tmpl.h lib/tmpl_int.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
 
 $(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib/utf8.c lib/job.h \
@@ -202,15 +203,20 @@ $(FUZZ_O)/fuzz_dsn: tests/fuzz/fuzz_dsn.c lib/dsn.c lib/dsn_util.c lib/dsn_text.
                     lib/smtp.h lib/conf.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -letpan
 
-$(FUZZ_O)/fuzz_msgid: tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/spooldir_write.c \
+$(FUZZ_O)/fuzz_msgid: tests/fuzz/fuzz_msgid.c lib/msgid.c lib/spooldir.c lib/spooldir_write.c lib/pid.c \
                       lib/msgid.h lib/spooldir.h lib/spooldir_int.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
+
+$(FUZZ_O)/fuzz_qp: tests/fuzz/fuzz_qp.c lib/qp.c lib/qp.h tests/unit/qp_check.h \
+                   | $(FUZZ_O)/.deps-ok
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -letpan
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 	@status=0; start=$$(date +%s); \
 	for t in $(FUZZ_TARGETS); do \
 		case $$t in tmpl) len=$(FUZZ_LEN_tmpl);; job) len=$(FUZZ_LEN_job);; \
 		reply) len=$(FUZZ_LEN_reply);; dsn) len=$(FUZZ_LEN_dsn);; msgid) len=$(FUZZ_LEN_msgid);; \
+		qp) len=$(FUZZ_LEN_qp);; \
 		*) len=$(FUZZ_LEN_rfc2047);; esac; \
 		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/artifacts; \
 		cp tests/fuzz/corpus/$$t/* $(FUZZ_O)/corpus/$$t/; \

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "msg.h"
 #include "mime.h"
+#include "pid.h"
 #include "smtp.h"
 #include "timefmt.h"
 
@@ -370,7 +371,7 @@ static char *build_mail(
 	subject_for(a, subj, sizeof subj);
 	snprintf(extra, sizeof extra, "X-Spool-Event: %s", ev);
 	snprintf(msgid, sizeof msgid, "<spoold.alert.%lld.%ld.%u@%s>", (long long)now,
-	        (long)getpid(), ++seq, addr_domain(rc->from));
+	        (long)pid_self(), ++seq, addr_domain(rc->from));
 	if ((body = body_text(a, date)))
 		msg = msg_plain(rc, c->alerts.alert_to, subj, body, extra, msgid, now, len);
 	free(body);

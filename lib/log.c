@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pid.h"
 
 static const char *log_ident = "spoold";
 static int log_fg = 1;
@@ -59,7 +60,7 @@ static void log_emit(int prio, const char *level, int err, const char *fmt, va_l
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	int len = snprintf(line, sizeof line, "%s.%03ldZ %s[%ld]: %s%s\n", ts,
-	        now.tv_nsec / 1000000, log_ident, (long)getpid(), level, msg);
+	        now.tv_nsec / 1000000, log_ident, (long)pid_self(), level, msg);
 	if (len > (int)sizeof line - 1) {
 		len = (int)sizeof line - 1;
 		line[len - 1] = '\n';

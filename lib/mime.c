@@ -4,9 +4,10 @@
  * libetpan facts this relies on (checked against 1.9.4): mailmime_new_empty
  * gives a multipart a boundary of its own (we replace its value);
  * mailmime_write_mem writes a root part's body but not its Content-Type
- * (mailmime_content_write_mem and mailmime_fields_write_mem do); its
- * quoted-printable encoder turns LF and CRLF into CRLF and a lone CR into
- * =0D; mailmime_set_body_text does not copy the text.
+ * (mailmime_content_write_mem and mailmime_fields_write_mem do); a part's
+ * data marked encoded is written as it is, and libetpan never frees a
+ * part's text.  Text parts are encoded by qp.h, not by libetpan's encoder
+ * (slow, and it encodes most punctuation and every "F").
  */
 #include <libetpan/libetpan.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 
 #include "addr.h"
 #include "mime.h"
+#include "pid.h"
+#include "qp.h"
 #include "rfc2047.h"
 
 #define LINE_MAX_SOFT 78
@@ -133,57 +136,6 @@ static void add_unsubscribe(struct hbuf *b, const char *mailto, const char *url)
 		hb_printf(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
 }
 
-/* boundary - "=_spoold_" and 32 random hex digits; "=_" keeps it out of
- * quoted-printable and base64 text whatever the randomness */
-static char *boundary(void)
-{
-	unsigned char r[16];
-	char *s = malloc(9 + 2 * sizeof r + 1);
-
-	if (!s)
-		return NULL;
-	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
-		static unsigned long n;
-		unsigned long x = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ ++n;
-		for (size_t i = 0; i < sizeof r; i++, x = x * 6364136223846793005UL + 1)
-			r[i] = (unsigned char)(x >> 33);
-	}
-	memcpy(s, "=_spoold_", 9);
-	for (size_t i = 0; i < sizeof r; i++)
-		snprintf(s + 9 + 2 * i, 3, "%02x", r[i]);
-	return s;
-}
-
-/* multipart - an empty multipart/SUBTYPE with our boundary */
-static struct mailmime *multipart(const char *type)
-{
-	struct mailmime_content *ct = mailmime_content_new_with_str(type);
-	struct mailmime_fields *f = ct ? mailmime_fields_new_empty() : NULL;
-	struct mailmime *m = f ? mailmime_new_empty(ct, f) : NULL;
-	clistiter *it;
-
-	if (!m) {
-		if (f)
-			mailmime_fields_free(f);
-		if (ct)
-			mailmime_content_free(ct);
-		return NULL;
-	}
-	for (it = clist_begin(ct->ct_parameters); it; it = clist_next(it)) {
-		struct mailmime_parameter *p = clist_content(it);
-		char *b;
-		if (strcasecmp(p->pa_name, "boundary"))
-			continue;
-		if (!(b = boundary())) {
-			mailmime_free(m); /* never libetpan's own boundary */
-			return NULL;
-		}
-		free(p->pa_value);
-		p->pa_value = b;
-	}
-	return m;
-}
-
 /* add_param - NAME="VALUE" on a content type; -1 out of memory */
 static int add_param(struct mailmime_content *ct, const char *name, const char *value)
 {
@@ -202,7 +154,78 @@ static int add_param(struct mailmime_content *ct, const char *name, const char *
 	return 0;
 }
 
-/* leaf - a text/SUBTYPE part over text (not copied), charset utf-8 */
+/* random_bytes - n (at most 64) random bytes, from a pool that getrandom
+ * refills; a counter and the clock when the kernel has none to give */
+static void random_bytes(unsigned char *r, size_t n)
+{
+	static unsigned char pool[256];
+	static size_t left;
+	static unsigned long count;
+
+	if (left < n) {
+		left = getrandom(pool, sizeof pool, GRND_NONBLOCK) == (ssize_t)sizeof pool
+		               ? sizeof pool
+		               : 0;
+		if (!left) {
+			unsigned long x = (unsigned long)time(NULL) ^
+			                  ((unsigned long)pid_self() << 16) ^ ++count;
+			for (size_t i = 0; i < n; i++, x = x * 6364136223846793005UL + 1)
+				r[i] = (unsigned char)(x >> 33);
+			return;
+		}
+	}
+	memcpy(r, pool + sizeof pool - left, n);
+	left -= n;
+}
+
+/* boundary - "=_spoold_" and 32 random hex digits; "=_" keeps it out of
+ * quoted-printable and base64 text whatever the randomness */
+static char *boundary(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	char *s = malloc(9 + 2 * sizeof r + 1);
+
+	if (!s)
+		return NULL;
+	random_bytes(r, sizeof r);
+	memcpy(s, "=_spoold_", 9);
+	for (size_t i = 0; i < sizeof r; i++) {
+		s[9 + 2 * i] = hex[r[i] >> 4];
+		s[10 + 2 * i] = hex[r[i] & 15];
+	}
+	s[9 + 2 * sizeof r] = '\0';
+	return s;
+}
+
+/* multipart - an empty multipart/SUBTYPE with our boundary; made with
+ * mailmime_new, as mailmime_new_empty would make a boundary of its own
+ * (from gethostname, getpid and random) only for us to replace it */
+static struct mailmime *multipart(const char *type)
+{
+	struct mailmime_content *ct = mailmime_content_new_with_str(type);
+	struct mailmime_fields *f = ct ? mailmime_fields_new_empty() : NULL;
+	clist *parts = f ? clist_new() : NULL;
+	char *b = parts ? boundary() : NULL;
+	struct mailmime *m = NULL;
+
+	if (b && add_param(ct, "boundary", b) == 0)
+		m = mailmime_new(MAILMIME_MULTIPLE, NULL, 0, f, ct, NULL, NULL, NULL, parts, NULL,
+		        NULL);
+	free(b);
+	if (!m) {
+		if (parts)
+			clist_free(parts);
+		if (f)
+			mailmime_fields_free(f);
+		if (ct)
+			mailmime_content_free(ct);
+	}
+	return m;
+}
+
+/* leaf - a text/SUBTYPE part over text (not copied), charset utf-8; text
+ * is encoded already for quoted-printable, raw for base64 */
 static struct mailmime *leaf(const char *type, const char *text, int encoding, const char *filename)
 {
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
@@ -225,7 +248,9 @@ static struct mailmime *leaf(const char *type, const char *text, int encoding, c
 	}
 	if (!f || !(m = mailmime_new_empty(ct, f)))
 		goto fail;
-	if (mailmime_set_body_text(m, (char *)text, strlen(text)) != MAILIMF_NO_ERROR) {
+	m->mm_data.mm_single = mailmime_data_new(MAILMIME_DATA_TEXT, encoding,
+	        encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE, (char *)text, strlen(text), NULL);
+	if (!m->mm_data.mm_single) {
 		mailmime_free(m);
 		return NULL;
 	}
@@ -239,11 +264,8 @@ fail:
 }
 
 /* canon_text - a copy of s with every line end (CRLF, CR, LF) as LF, no
- * space or tab before a line end, and a final LF.  Besides being the
- * canonical form of text, this keeps clear of a bug of libetpan 1.9.4's
- * quoted-printable encoder, which doubles white space before a line end
- * ("a \n" is written "a =20", read back as "a  ") and leaves it raw at
- * the end of the text, where readers drop it. */
+ * space or tab before a line end, and a final LF: the canonical form of
+ * text, which a reader shows the same whatever the mail software between. */
 static char *canon_text(const char *s)
 {
 	size_t n = strlen(s), o = 0;
@@ -268,6 +290,19 @@ static char *canon_text(const char *s)
 		t[o++] = '\n';
 	t[o] = '\0';
 	return t;
+}
+
+/* qp_canon - s made canonical and quoted-printable (malloc'ed), or NULL */
+static char *qp_canon(const char *s)
+{
+	char *t = canon_text(s), *q;
+	size_t n;
+
+	if (!t)
+		return NULL;
+	q = qp_encode(t, strlen(t), &n);
+	free(t);
+	return q;
 }
 
 /* body_tree - the root part: text, alternative, or mixed with the event */
@@ -392,8 +427,8 @@ char *mime_build(const struct mime_msg *m, size_t *len, char *err, size_t errlen
 	*len = 0;
 	if (headers(&b, m, err, errlen) < 0)
 		goto fail;
-	text = canon_text(m->text ? m->text : "");
-	html = m->html ? canon_text(m->html) : NULL;
+	text = qp_canon(m->text ? m->text : "");
+	html = m->html ? qp_canon(m->html) : NULL;
 	if (!text || (m->html && !html) || !(root = body_tree(m, text, html)) ||
 	        write_body(&b, root) < 0 || b.oom) {
 		snprintf(err, errlen, "the MIME structure could not be written (out of memory)");

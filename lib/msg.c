@@ -13,6 +13,8 @@
 #include "ics.h"
 #include "mime.h"
 #include "msg.h"
+#include "pid.h"
+#include "qp.h"
 #include "rfc2047.h"
 #include "timefmt.h"
 #include "tmplset.h"
@@ -75,31 +77,6 @@ done:
 	return msg;
 }
 
-/* qp_line - append one body line quoted-printable, soft-broken under 76 */
-static void qp_line(FILE *fp, const char *p, size_t n)
-{
-	size_t col = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		int last = i + 1 == n;
-		/* '.' opening a line is encoded: nothing for an SMTP dot to see */
-		int plain = (c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0)) ||
-		            (c == ' ' && !last);
-		size_t w = plain ? 1 : 3;
-		if (col + w > 75) {
-			fputs("=\r\n", fp);
-			col = 0;
-		}
-		if (plain)
-			fputc(c, fp);
-		else
-			fprintf(fp, "=%02X", c);
-		col += w;
-	}
-	fputs("\r\n", fp);
-}
-
 /* msg_plain - a short plain-text message */
 char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject, const char *body,
         const char *extra, const char *id, time_t now, size_t *len)
@@ -110,7 +87,7 @@ char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject
 
 	if (!fp)
 		return NULL;
-	snprintf(name, sizeof name, "note.%lld.%ld.%u", (long long)now, (long)getpid(), ++seq);
+	snprintf(name, sizeof name, "note.%lld.%ld.%u", (long long)now, (long)pid_self(), ++seq);
 	if (id)
 		snprintf(msgid, sizeof msgid, "%s", id);
 	else
@@ -130,17 +107,15 @@ char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject
 	if (extra)
 		fprintf(fp, "%s\r\n", extra);
 	fputs("\r\n", fp);
-	for (const char *p = body; *p;) {
-		size_t n = strcspn(p, "\n");
-		size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
-		qp_line(fp, p, m);
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
+	size_t qlen;
+	char *q = qp_encode(body, strlen(body), &qlen);
+	int encoded = q != NULL;
+	if (q)
+		fwrite(q, 1, qlen, fp);
+	free(q);
 	free(subj);
 	free(phrase);
-	if (fclose(fp) != 0) {
+	if (fclose(fp) != 0 || !encoded) {
 		free(out);
 		return NULL;
 	}

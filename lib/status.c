@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pid.h"
 #include "status.h"
 #include "status_int.h"
 #include "timefmt.h"
@@ -206,7 +207,7 @@ static int write_at(int dirfd, const char *name, const char *data, size_t len)
 	size_t off = 0;
 	int fd, e;
 
-	snprintf(tmp, sizeof tmp, ".%s.%ld.%u.tmp", name, (long)getpid(), ++seq);
+	snprintf(tmp, sizeof tmp, ".%s.%ld.%u.tmp", name, (long)pid_self(), ++seq);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "msg.h"
 #include "pace.h"
+#include "pid.h"
 #include "reason.h"
 #include "spoold.h"
 #include "timefmt.h"
@@ -165,7 +166,7 @@ int verify_canary(struct daemon *d, int r)
 		return 0;
 	dom = rl->rc->from ? strrchr(rl->rc->from, '@') : NULL;
 	snprintf(msgid, sizeof msgid, "<spoold-canary.%lld.%ld.%u@%s>", (long long)now,
-	        (long)getpid(), d->vs.since_canary, dom ? dom + 1 : "localhost");
+	        (long)pid_self(), d->vs.since_canary, dom ? dom + 1 : "localhost");
 	snprintf(body, sizeof body,
 	        "spoold sends this message now and then to %s, a mailbox the practice\n"
 	        "controls, to check that the mail account's provider really delivers what\n"
