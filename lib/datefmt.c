@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "datefmt.h"
+#include "timefmt.h"
 
 enum lang { EN, ES };
 
@@ -75,13 +76,13 @@ static int local_in(const char *zone, time_t t, struct tm *tm, char *abbr, size_
 	int ok;
 
 	if (cur && !strcmp(cur, zone)) {
-		tzset();
+		timefmt_tzset();
 		ok = localtime_r(&t, tm) != NULL;
 	} else {
 		if (cur && !(saved = strdup(cur)))
 			return -1;
 		setenv("TZ", zone, 1);
-		tzset();
+		timefmt_tzset();
 		ok = localtime_r(&t, tm) != NULL;
 		if (ok)
 			snprintf(abbr, alen, "%s", tm->tm_zone ? tm->tm_zone : "");
@@ -89,7 +90,7 @@ static int local_in(const char *zone, time_t t, struct tm *tm, char *abbr, size_
 			setenv("TZ", saved, 1);
 		else
 			unsetenv("TZ");
-		tzset();
+		timefmt_tzset();
 		free(saved);
 		return ok ? 0 : -1;
 	}
@@ -119,7 +120,7 @@ int datefmt_local(time_t t, const char *zone, struct datefmt_tm *out)
 
 	memset(out, 0, sizeof *out);
 	if (zone == NULL) {
-		tzset();
+		timefmt_tzset();
 		if (!localtime_r(&t, &tm))
 			return -1;
 		off = tm.tm_gmtoff;

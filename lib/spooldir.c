@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "pid.h"
 #include "spooldir.h"
 #include "spooldir_int.h"
 
@@ -143,19 +144,21 @@ int spooldir_name_valid(const char *name)
 char *spooldir_newname(char *buf, size_t len)
 {
 	static unsigned counter;
-	char host[64];
+	static char host[64]; /* asked once: the name only has to be unique */
 	struct timeval tv;
 
-	if (gethostname(host, sizeof host) < 0)
-		strcpy(host, "localhost");
-	host[sizeof host - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
-			*p = '-';
+	if (!host[0]) {
+		if (gethostname(host, sizeof host) < 0 || !host[0])
+			strcpy(host, "localhost");
+		host[sizeof host - 1] = '\0';
+		for (char *p = host; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+				*p = '-';
+	}
 	gettimeofday(&tv, NULL);
 	snprintf(buf, len, "%lld.M%06ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
-	        (long)getpid(), ++counter, host);
+	        (long)pid_self(), ++counter, host);
 	return buf;
 }
 
@@ -316,16 +319,19 @@ int sd_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *le
 }
 
 /* spooldir_read_fd - read a whole open regular file */
-int spooldir_read_fd(int fd, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+int spooldir_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *len, char *err,
+        size_t errlen)
 {
-	struct stat st;
+	struct stat own;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (!st && fstat(fd, &own) == 0)
+		st = &own;
+	if (!st || !S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "not a regular file; never read");
 		errno = EINVAL;
 		return -1;
 	}
-	return sd_read_fd(fd, &st, max, buf, len, err, errlen);
+	return sd_read_fd(fd, st, max, buf, len, err, errlen);
 }
 
 /* spooldir_read - read a regular file of a folder */

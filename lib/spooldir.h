@@ -121,8 +121,10 @@ void spooldir_gz_release(void);
 int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf,
 	size_t *len, char *err, size_t errlen);
 /* spooldir_read_fd - read the open regular file fd (a claimed job through
- * its lock descriptor), at most max bytes; as spooldir_read */
-int spooldir_read_fd(int fd, size_t max, char **buf, size_t *len, char *err, size_t errlen);
+ * its lock descriptor), at most max bytes; as spooldir_read.  st: fd's
+ * status when the caller has it (spooldir_claim's), else NULL. */
+int spooldir_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *len, char *err,
+	size_t errlen);
 /* spooldir_rename - move name from one folder to another; -1 ENOENT when
  * someone else moved it first (a lost claim), -1 EEXIST when the target
  * name is taken.  Durable (or batched). */
@@ -141,8 +143,10 @@ int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name);
  * *lockfd is -1).  -1 EEXIST when the name is also used in another
  * folder: the job is then in active/, locked by *lockfd, for the caller
  * to file under a fresh name.  A job in active/ whose lock is free
- * belongs to a dead process (recovery). */
-int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int *lockfd);
+ * belongs to a dead process (recovery).  st (NULL: not wanted) receives
+ * the claimed inode's status, for spooldir_read_fd. */
+int spooldir_claim(
+	struct spooldir *sd, enum folder from, const char *name, int *lockfd, struct stat *st);
 /* spooldir_locate - the folder holding the job name, or -1 */
 int spooldir_locate(struct spooldir *sd, const char *name);
 /* spooldir_locate_other - a folder other than f holding name, or -1 */

@@ -20,17 +20,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pid.h"
 #include "spooldir.h"
 #include "spooldir_int.h"
 
 /* id_hash - hex SHA-256 of the id */
 static void id_hash(const char *id, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char d[32];
 
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, id, strlen(id), d);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 /* id_owner - read the owner's name of marker h; 0 ok */
@@ -99,7 +104,7 @@ int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int d
 	}
 	/* The old owner gave the id up: take it over (a new link renamed over). */
 	char tmp[100];
-	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", h, (long)getpid());
+	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", h, (long)pid_self());
 	unlinkat(sd->fd[F_IDS], tmp, 0);
 	if (symlinkat(name, sd->fd[F_IDS], tmp) == 0 &&
 	        renameat(sd->fd[F_IDS], tmp, sd->fd[F_IDS], h) < 0)

@@ -89,7 +89,8 @@ int spooldir_locate_other(struct spooldir *sd, enum folder f, const char *name)
 }
 
 /* spooldir_claim - lock, rename into active/, and make sure it is the only copy */
-int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int *lockfd)
+int spooldir_claim(
+        struct spooldir *sd, enum folder from, const char *name, int *lockfd, struct stat *out)
 {
 	struct stat st, ast;
 	char err[128];
@@ -115,13 +116,15 @@ int spooldir_claim(struct spooldir *sd, enum folder from, const char *name, int 
 	        ast.st_ino != st.st_ino || ast.st_dev != st.st_dev) {
 		close(fd);
 		fd = openat(sd->fd[F_ACTIVE], name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0) {
 			if (fd >= 0)
 				close(fd);
 			errno = EWOULDBLOCK;
 			return -1;
 		}
 	}
+	if (out)
+		*out = st;
 	/* A name taken elsewhere is a new job under a used name, not a crash
 	 * leftover (claims and moves are renames): the caller files it.  A
 	 * copy arriving in from/ after our rename is found by its own claim. */

@@ -8,6 +8,7 @@
  * names whatever the locale.  Nothing here allocates.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -142,9 +143,29 @@ char *rfc3339_format(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* timefmt_tzset - tzset() when TZ changed, else at most once a second */
+void timefmt_tzset(void)
+{
+	static char last[256];
+	static int known, unset;
+	static time_t at;
+	const char *tz = getenv("TZ");
+	time_t now = time(NULL);
+
+	if (known && now == at && (tz ? !unset && !strcmp(tz, last) : unset))
+		return;
+	tzset();
+	at = now;
+	unset = tz == NULL;
+	/* a TZ too long to remember is simply looked at every time */
+	known = !tz || strlen(tz) < sizeof last;
+	if (tz && known)
+		strcpy(last, tz);
+}
+
 /* rfc5322_date - "Tue, 01 Dec 2026 09:30:00 -0600" in the local zone (TZ)
  *
- * TZ is re-read on every call (tzset), so a changed TZ takes effect.
+ * TZ is looked at on every call (timefmt_tzset), so a changed TZ takes effect.
  * Returns buf; on failure buf holds the empty string. */
 char *rfc5322_date(time_t t, char *buf, size_t len)
 {
@@ -154,7 +175,7 @@ char *rfc5322_date(time_t t, char *buf, size_t len)
 
 	if (buf == NULL || len == 0)
 		return buf;
-	tzset();
+	timefmt_tzset();
 	if (localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
 	        tm.tm_mon > 11 || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
 		buf[0] = '\0';

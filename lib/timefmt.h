@@ -20,5 +20,9 @@ char *rfc3339_format(time_t t, char *buf, size_t len);
 /* rfc5322_date - "Tue, 01 Dec 2026 09:30:00 -0600" in the local zone of the
  * process (TZ), half-hour and 45-minute zones written correctly */
 char *rfc5322_date(time_t t, char *buf, size_t len);
+/* timefmt_tzset - tzset() when TZ changed since the last call, else at
+ * most once a second (glibc's tzset reads the zone file's status on every
+ * call; a drain formats dates for every message) */
+void timefmt_tzset(void);
 
 #endif

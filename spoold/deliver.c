@@ -438,6 +438,7 @@ static struct prepared *prepare(struct daemon *d, struct qjob *qj, int r)
 	const char *name = qj->name;
 	time_t now = time(NULL);
 	struct prepared *p;
+	struct stat st;
 	size_t len;
 	int lockfd;
 
@@ -447,7 +448,7 @@ static struct prepared *prepare(struct daemon *d, struct qjob *qj, int r)
 		        "(letters, digits and ._:,=+- only)");
 		return NULL;
 	}
-	if (spooldir_claim(&d->sd, from, name, &lockfd) < 0) {
+	if (spooldir_claim(&d->sd, from, name, &lockfd, &st) < 0) {
 		claim_failed(d, qj, lockfd, now);
 		return NULL; /* another process has it, or a person moved it */
 	}
@@ -462,7 +463,7 @@ static struct prepared *prepare(struct daemon *d, struct qjob *qj, int r)
 	p->now = now;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	/* the claim's descriptor is the inode now in active/: no second open */
-	if (spooldir_read_fd(lockfd, JOB_FILE_MAX, &p->buf, &len, err, sizeof err) < 0)
+	if (spooldir_read_fd(lockfd, &st, JOB_FILE_MAX, &p->buf, &len, err, sizeof err) < 0)
 		file_corrupt(d, F_ACTIVE, name, err);
 	else if (job_parse(&p->j, p->buf, len, err, sizeof err) < 0)
 		file_corrupt(d, F_ACTIVE, name, err);

@@ -261,8 +261,16 @@ static void run(struct daemon *d)
 {
 	time_t next_house = 0;
 
+	/* Pruning first: it reads sent/ and ids/ whole, cheapest before the
+	 * spool's new work joins them (and a drain may end before an hour). */
+	housekeeping(d, time(NULL), &next_house);
 	for (;;) {
-		read_signals();
+		/* One look at both descriptors; each is read only when it has
+		 * something (between jobs of a drain, neither has). */
+		struct pollfd ev[2] = {{sigfd, POLLIN, 0}, {infd, POLLIN, 0}};
+		int ready = poll(ev, 2, 0);
+		if (ready != 0 && (ready < 0 || ev[0].revents))
+			read_signals();
 		if (want_stop)
 			break;
 		if (want_reload) {
@@ -270,7 +278,7 @@ static void run(struct daemon *d)
 			deliver_put_back(d);
 			reload(d);
 		}
-		if (read_inotify(d))
+		if (ready != 0 && (ready < 0 || ev[1].revents) && read_inotify(d))
 			rescan(d);
 		int64_t now_ms = pace_now_ms(), relay_wake = 0;
 		time_t now = (time_t)(now_ms / 1000);

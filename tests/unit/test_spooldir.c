@@ -122,7 +122,7 @@ static void test_read_refuses(void **state)
 	        -1);
 	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "a symbolic link"));
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "link", &fd), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "link", &fd, NULL), -1);
 	assert_true(has(t, F_NEW, "link"));
 
 	assert_int_equal(mkfifoat(t->sd.fd[F_NEW], "fifo", 0600), 0);
@@ -130,7 +130,7 @@ static void test_read_refuses(void **state)
 	assert_int_equal(
 	        spooldir_read(&t->sd, F_NEW, "fifo", 100, &buf, &len, NULL, err, sizeof err), -1);
 	assert_non_null(strstr(err, "a FIFO"));
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "fifo", &fd), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "fifo", &fd, NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	alarm(0);
 
@@ -227,7 +227,7 @@ static void test_claim(void **state)
 	int fd, fd2, other;
 
 	put(t, F_NEW, "a", job(0));
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd), 0);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd, NULL), 0);
 	assert_true(fd >= 0);
 	assert_true(has(t, F_ACTIVE, "a"));
 	assert_false(has(t, F_NEW, "a"));
@@ -235,26 +235,26 @@ static void test_claim(void **state)
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
 	close(other);
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd2), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd2, NULL), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(fd2, -1);
 	close(fd);
 
 	put(t, F_NEW, "b", job(0));
 	other = other_lock(t, F_NEW, "b");
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "b", &fd), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "b", &fd, NULL), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
 	assert_true(has(t, F_NEW, "b"));
 	close(other);
 
 	put(t, F_DEFERRED, "c", job(1));
-	assert_int_equal(spooldir_claim(&t->sd, F_DEFERRED, "c", &fd), 0);
+	assert_int_equal(spooldir_claim(&t->sd, F_DEFERRED, "c", &fd, NULL), 0);
 	assert_true(has(t, F_ACTIVE, "c") && !has(t, F_DEFERRED, "c"));
 	close(fd);
 
 	/* active/ already has the name: nothing moves */
 	put(t, F_NEW, "a", job(0));
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "a", &fd, NULL), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_true(has(t, F_NEW, "a"));
 }
@@ -267,7 +267,7 @@ static void test_claim_duplicate(void **state)
 
 	put(t, F_NEW, "d", job(0));
 	put(t, F_SENT, "d", job(2));
-	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "d", &fd), -1);
+	assert_int_equal(spooldir_claim(&t->sd, F_NEW, "d", &fd, NULL), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_true(fd >= 0);
 	/* Nothing is deleted: both copies are still there for the caller. */
