@@ -12,12 +12,14 @@
  * same (1.21, 1.1, 2), true and false, and nothing for null, objects and
  * arrays.
  *
- * Partials and parents are loaded once per call through the loader and
- * kept until the end.  Blocks take their replacement from the outermost
- * parent call that passes one; a replacement is rendered where it is
- * used, with the overrides of the template that wrote it.  Indentation
- * (standalone partials, parents, blocks) is written before each non-empty
- * line of template text, never inside interpolated values.
+ * Partials and parents are looked up once per call, by name: compiled by
+ * the caller's resolver (tmpl_render_compiled), or parsed from the text of
+ * the caller's loader (tmpl_render) and kept until the end; a missing one
+ * is an empty template of that name.  Blocks take their replacement from
+ * the outermost parent call that passes one; a replacement is rendered
+ * where it is used, with the overrides of the template that wrote it.
+ * Indentation (standalone partials, parents, blocks) is written before
+ * each non-empty line of template text, never inside interpolated values.
  *
  * Limits keep hostile templates and data cheap: partials and parents
  * nested TMPL_DEPTH_MAX deep, anything nested TMPL_NEST_MAX deep,
@@ -50,8 +52,16 @@ struct ov {
 	const struct ov *outer; /* the overrides in force where the parent tag is */
 };
 
+/* A partial or parent used in this rendering. */
+struct used {
+	size_t name;          /* offset of its name in rs.names */
+	const struct tdoc *d; /* its template */
+	struct tmpl *own;     /* the template, when this rendering made it */
+};
+
 struct rs {
-	tmpl_loader load;
+	tmpl_loader load;      /* the text of partials and parents, or NULL: */
+	tmpl_resolver resolve; /* their compiled form, or NULL: none */
 	void *arg;
 	enum tmpl_escape esc;
 	struct tmpl_error *err;
@@ -59,8 +69,9 @@ struct rs {
 	int bol;             /* at the start of a line of template text */
 	const json_t **ctx;  /* the context stack */
 	size_t nctx, cctx;
-	struct tdoc **docs; /* loaded partials and parents */
-	size_t ndocs, cdocs;
+	struct used *used; /* partials and parents looked up so far */
+	size_t nused, cused;
+	struct buf names; /* their names, each ending in a NUL */
 	int depth, nest;
 	long steps;
 };
@@ -275,47 +286,50 @@ static int push_ctx(struct rs *r, const struct tdoc *d, size_t tag, const json_t
 	return 0;
 }
 
-/* get_doc - the parsed partial or parent called name; NULL with *failed
- * set on an error, NULL alone when there is no loader */
-static struct tdoc *get_doc(
-        struct rs *r, const char *name, const struct tdoc *d, size_t tag, int *failed)
+/* get_doc - the partial or parent called name (an empty template when there
+ * is none); NULL with the error set */
+static const struct tdoc *get_doc(struct rs *r, const char *name, const struct tdoc *d, size_t tag)
 {
-	struct tdoc *nd;
-	char *text;
+	const struct tmpl *t = NULL;
+	size_t n = strlen(name);
+	struct used *u;
 
-	*failed = 0;
-	for (size_t i = 0; i < r->ndocs; i++)
-		if (strcmp(r->docs[i]->name, name) == 0)
-			return r->docs[i];
-	if (r->ndocs == TMPL_DOCS_MAX) {
+	for (size_t i = 0; i < r->nused; i++)
+		if (strcmp(r->names.s + r->used[i].name, name) == 0)
+			return r->used[i].d;
+	if (r->nused == TMPL_DOCS_MAX) {
 		tmpl_set_error(r->err, d, tag, "more than %d different partials", TMPL_DOCS_MAX);
-		*failed = 1;
 		return NULL;
 	}
-	if (r->ndocs == r->cdocs) {
-		size_t cap = r->cdocs ? r->cdocs * 2 : 8;
-		struct tdoc **p = realloc(r->docs, cap * sizeof *p);
+	if (r->nused == r->cused) {
+		size_t cap = r->cused ? r->cused * 2 : 8;
+		struct used *p = realloc(r->used, cap * sizeof *p);
 		if (!p)
 			goto oom;
-		r->docs = p;
-		r->cdocs = cap;
+		r->used = p;
+		r->cused = cap;
 	}
-	if (!(nd = calloc(1, sizeof *nd)))
+	if (buf_add(&r->names, name, n + 1))
 		goto oom;
-	r->docs[r->ndocs++] = nd;
-	text = r->load ? r->load(name, r->arg) : NULL;
-	nd->own = text;
-	nd->src = text ? text : "";
-	nd->len = strlen(nd->src);
-	if (!(nd->name = strdup(name)))
-		goto oom;
-	if (tmpl_parse(nd, r->err) == 0)
-		return nd;
-	*failed = 1;
-	return NULL;
+	u = &r->used[r->nused];
+	u->name = r->names.len - n - 1;
+	u->own = NULL;
+	if (r->resolve && r->resolve(name, r->arg, &t, r->err) < 0) {
+		if (r->err && !r->err->msg[0])
+			tmpl_set_error(r->err, d, tag, "cannot load \"%.60s\"", name);
+		return NULL;
+	}
+	if (!t) {
+		char *text = r->load ? r->load(name, r->arg) : NULL;
+		if (!(u->own = tmpl_doc_new(text, text, name, r->err)))
+			return NULL;
+		t = u->own;
+	}
+	u->d = &t->doc;
+	r->nused++;
+	return u->d;
 oom:
 	tmpl_set_error(r->err, d, tag, "out of memory");
-	*failed = 1;
 	return NULL;
 }
 
@@ -349,8 +363,8 @@ static int include(struct rs *r, const struct tdoc *d, int i, const struct ov *o
 	char name[1024], buf[64];
 	const char *s = d->src + nd->a;
 	size_t n = nd->n;
-	struct tdoc *t;
-	int failed, rc;
+	const struct tdoc *t;
+	int rc;
 
 	if (nd->dyn && !(s = scalar(lookup(r, s, n), buf, sizeof buf, &n)))
 		return 0;
@@ -363,8 +377,8 @@ static int include(struct rs *r, const struct tdoc *d, int i, const struct ov *o
 		        "partials nested more than %d deep (recursive partial?)", TMPL_DEPTH_MAX);
 		return -1;
 	}
-	if (!(t = get_doc(r, name, d, nd->tag, &failed)))
-		return failed ? -1 : 0;
+	if (!(t = get_doc(r, name, d, nd->tag)))
+		return -1;
 	r->depth++;
 	rc = render_in(r, d, nd, t, t->nodes[0].kid, nd->type == TN_PARENT ? &args : ov);
 	r->depth--;
@@ -468,44 +482,50 @@ static int render(struct rs *r, const struct tdoc *d, int i, const struct ov *ov
 	return rc;
 }
 
+/* render_top - render top with data, then release r; the result or NULL */
+static char *render_top(struct rs *r, const struct tdoc *top, const json_t *data)
+{
+	char *res = NULL;
+
+	if ((!data || push_ctx(r, top, 0, data) == 0) &&
+	        render(r, top, top->nodes[0].kid, NULL) == 0 && out(r, top, 0, "", 0) == 0) {
+		res = r->out.s;
+		r->out.s = NULL;
+	}
+	for (size_t i = 0; i < r->nused; i++)
+		tmpl_free(r->used[i].own);
+	free(r->used);
+	free(r->names.s);
+	free(r->ctx);
+	free(r->out.s);
+	free(r->ind.s);
+	return res;
+}
+
 /* tmpl_render - parse src and render it with data */
 char *tmpl_render(const char *src, const char *srcname, const json_t *data, tmpl_loader load,
         void *arg, enum tmpl_escape esc, struct tmpl_error *err)
 {
-	struct tdoc top = {0};
 	struct rs r = {.load = load, .arg = arg, .esc = esc, .err = err, .bol = 1};
-	char *res = NULL;
+	struct tmpl *top;
+	char *res;
 
 	if (err)
 		memset(err, 0, sizeof *err);
-	top.src = src ? src : "";
-	top.len = strlen(top.src);
-	if (!(top.name = strdup(srcname ? srcname : ""))) {
-		if (err)
-			snprintf(err->msg, sizeof err->msg, "out of memory");
+	if (!(top = tmpl_doc_new(src, NULL, srcname, err))) /* src is borrowed */
 		return NULL;
-	}
-	if (tmpl_parse(&top, err) == 0 && (!data || push_ctx(&r, &top, 0, data) == 0) &&
-	        render(&r, &top, top.nodes[0].kid, NULL) == 0 && out(&r, &top, 0, "", 0) == 0) {
-		res = r.out.s;
-		r.out.s = NULL;
-	}
-	for (size_t i = 0; i < r.ndocs; i++) {
-		tmpl_doc_free(r.docs[i]);
-		free(r.docs[i]);
-	}
-	free(r.docs);
-	free(r.ctx);
-	free(r.out.s);
-	free(r.ind.s);
-	tmpl_doc_free(&top);
+	res = render_top(&r, &top->doc, data);
+	tmpl_free(top);
 	return res;
 }
 
-/* tmpl_error_format - "FILE:LINE:COL: MSG" */
-char *tmpl_error_format(const struct tmpl_error *e, char *buf, size_t len)
+/* tmpl_render_compiled - render t with data */
+char *tmpl_render_compiled(const struct tmpl *t, const json_t *data, tmpl_resolver resolve,
+        void *arg, enum tmpl_escape esc, struct tmpl_error *err)
 {
-	if (len > 0)
-		snprintf(buf, len, "%s:%d:%d: %s", e->file, e->line, e->col, e->msg);
-	return buf;
+	struct rs r = {.resolve = resolve, .arg = arg, .esc = esc, .err = err, .bol = 1};
+
+	if (err)
+		memset(err, 0, sizeof *err);
+	return render_top(&r, &t->doc, data);
 }

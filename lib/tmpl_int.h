@@ -7,7 +7,9 @@
  * and last child, and every node a next sibling (-1 ends a list).  Text
  * and indentation strings live in the template's own text buffer, already
  * trimmed for standalone lines and block outdentation; names are ranges
- * of the source, which the template keeps.
+ * of the source, which the template keeps.  Nothing in a template depends
+ * on where it is used, and rendering only reads it (struct tmpl, the
+ * public compiled form, is a template owning its source; tmpl_doc.c).
  */
 #ifndef SPOOLD_TMPL_INT_H
 #define SPOOLD_TMPL_INT_H
@@ -50,10 +52,19 @@ struct tdoc {
 	size_t nnodes, ncap; /* used and allocated nodes */
 };
 
+/* A compiled template: a parsed template that owns its source and name. */
+struct tmpl {
+	struct tdoc doc;
+};
+
 /* tmpl_parse - parse d->src into d's nodes; 0 ok, -1 with err set */
 int tmpl_parse(struct tdoc *d, struct tmpl_error *err);
 /* tmpl_doc_free - release everything d owns (not d itself) */
 void tmpl_doc_free(struct tdoc *d);
+/* tmpl_doc_new - parse src, named name in errors; own is src when it is
+ * malloc'ed and handed over (freed on failure too), NULL when src is
+ * borrowed for the template's life; NULL with err set */
+struct tmpl *tmpl_doc_new(const char *src, char *own, const char *name, struct tmpl_error *err);
 /* tmpl_set_error - fill err with d's name, the line and column of src
  * offset off, and the formatted message */
 void tmpl_set_error(struct tmpl_error *err, const struct tdoc *d, size_t off, const char *fmt, ...)

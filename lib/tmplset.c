@@ -7,7 +7,7 @@
  * names (tmplset_partial_name_ok; a dynamic partial name may come from
  * job data).  A partial that cannot be read is an error of the message,
  * not an empty partial, except when it does not exist (the Mustache
- * specification's rule).
+ * specification's rule).  Files come compiled from tmplset_cache.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include "datefmt.h"
 #include "tmpl.h"
 #include "tmplset.h"
+#include "tmplset_int.h"
 #include "utf8.h"
 
 #ifndef SHAREDIR
@@ -29,15 +30,17 @@
 #endif
 
 #define MAX_LOCALES 8
-#define PATH_MAX_LEN 4096
 
-/* Where and in which languages to look, and the first partial error. */
+/* Where and in which languages to look, when, the first partial error and
+ * the compiled templates to free at the end. */
 struct lookup {
 	const char *dirs[2];
 	size_t ndirs;
 	char locales[MAX_LOCALES][64]; /* most specific first; "" = no locale */
 	size_t nlocales;
+	time_t now;
 	char err[1024];
+	struct tmplset_trash trash;
 };
 
 /* tmplset_default_dir - the installed templates, or $SPOOLD_TEMPLATES */
@@ -237,132 +240,88 @@ char *tmplset_collapse(char *s)
 /* lookup_init - the directories and the job's locale chain */
 static void lookup_init(struct lookup *lk, const struct job *j, const struct conf *c)
 {
+	size_t n;
+
 	memset(lk, 0, sizeof *lk);
 	if (c->templates_dir && *c->templates_dir)
 		lk->dirs[lk->ndirs++] = c->templates_dir;
 	lk->dirs[lk->ndirs++] = tmplset_default_dir();
-	if (j->locale && strlen(j->locale) < sizeof lk->locales[0]) {
+	if (j->locale && (n = strlen(j->locale)) < sizeof lk->locales[0]) {
 		char loc[64], *dash;
-		snprintf(loc, sizeof loc, "%s", j->locale);
+		memcpy(loc, j->locale, n + 1);
 		for (;;) {
-			snprintf(lk->locales[lk->nlocales++], sizeof lk->locales[0], "%s", loc);
+			memcpy(lk->locales[lk->nlocales++], loc, strlen(loc) + 1);
 			if (!(dash = strrchr(loc, '-')) || lk->nlocales + 1 >= MAX_LOCALES)
 				break;
 			*dash = '\0';
 		}
 	}
 	lk->locales[lk->nlocales++][0] = '\0';
+	lk->now = tmplset_cache_now();
 }
 
-/*
- * A small cache of template files (and of paths that do not exist), so a
- * drain does not read ten files per message.  An entry is trusted for
- * CACHE_SECONDS, then read again: an edited template is used within that
- * time, without a restart.
- */
-#define CACHE_SECONDS 2
-#define CACHE_MAX 256
-
-struct cached {
-	char *path;
-	char *text; /* NULL: the file does not exist */
-	time_t read_at;
-};
-
-static struct cached cache[CACHE_MAX];
-static size_t ncache;
-
-/* cache_read - tmplset_read_file through the cache; the text is a copy */
-static char *cache_read(const char *path, int *missing, char *err, size_t errlen)
+/* find - the first existing DIR/SUB/[LOCALE/]FILE, compiled under name
+ * (NULL: its path); 1 with *hit set, 0 when there is none, -1 on a read
+ * error (err says which) */
+static int find(struct lookup *lk, const char *sub, const char *file, const char *name,
+        struct tmplset_hit *hit, char *err, size_t errlen)
 {
-	time_t now = time(NULL);
-	struct cached *c = NULL;
-	char *text;
-
-	for (size_t i = 0; i < ncache; i++)
-		if (!strcmp(cache[i].path, path)) {
-			c = &cache[i];
-			break;
-		}
-	if (c && now - c->read_at < CACHE_SECONDS && now >= c->read_at) {
-		*missing = c->text == NULL;
-		return c->text ? strdup(c->text) : NULL;
-	}
-	text = tmplset_read_file(path, missing, err, errlen);
-	if (!text && !*missing)
-		return NULL; /* an error is not cached: it is reported every time */
-	if (!c && ncache < CACHE_MAX) {
-		c = &cache[ncache];
-		if ((c->path = strdup(path)) != NULL)
-			ncache++;
-		else
-			c = NULL;
-	}
-	if (c) {
-		free(c->text); /* NULL for a new entry */
-		c->text = text ? strdup(text) : NULL;
-		c->read_at = now;
-	}
-	return text;
-}
-
-/* tmplset_cache_clear - forget every cached file (SIGHUP, tests) */
-void tmplset_cache_clear(void)
-{
-	for (size_t i = 0; i < ncache; i++) {
-		free(cache[i].path);
-		free(cache[i].text);
-		cache[i] = (struct cached){0};
-	}
-	ncache = 0;
-}
-
-/* find - the first existing DIR/SUB/[LOCALE/]FILE; NULL when there is none
- * (*none = 1, err lists the paths tried) or on a read error (err says which) */
-static char *find(struct lookup *lk, const char *sub, const char *file, char *path, size_t plen,
-        int *none, char *err, size_t errlen)
-{
-	size_t o = 0;
-	int missing;
-	char *text;
-
-	*none = 0;
-	o = (size_t)snprintf(err, errlen, "no template %s/%s (tried", sub, file);
 	for (size_t l = 0; l < lk->nlocales; l++) {
 		for (size_t d = 0; d < lk->ndirs; d++) {
+			int rc = tmplset_cache_get(lk->dirs[d], sub, lk->locales[l], file, name,
+			        lk->now, &lk->trash, hit, err, errlen);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* tried - "no template SUB/FILE (tried PATH, ...)" into err */
+static void tried(
+        const struct lookup *lk, const char *sub, const char *file, char *err, size_t errlen)
+{
+	size_t o = (size_t)snprintf(err, errlen, "no template %s/%s (tried", sub, file);
+
+	for (size_t l = 0; l < lk->nlocales; l++) {
+		for (size_t d = 0; d < lk->ndirs && o < errlen; d++) {
 			const char *loc = lk->locales[l];
-			snprintf(path, plen, "%s/%s/%s%s%s", lk->dirs[d], sub, loc, *loc ? "/" : "",
-			        file);
-			if ((text = cache_read(path, &missing, err, errlen)) != NULL)
-				return text;
-			if (!missing)
-				return NULL;
-			/* err was overwritten only on a real error: rebuild the list. */
-			if (o < errlen)
-				o += (size_t)snprintf(
-				        err + o, errlen - o, "%s %s", l + d ? "," : "", path);
+			o += (size_t)snprintf(err + o, errlen - o, "%s %s/%s/%s%s%s",
+			        l + d ? "," : "", lk->dirs[d], sub, loc, *loc ? "/" : "", file);
 		}
 	}
 	if (o < errlen)
 		snprintf(err + o, errlen - o, ")");
-	*none = 1;
-	return NULL;
 }
 
-/* load_partial - tmpl_loader: partials/[LOCALE/]NAME.mustache */
-static char *load_partial(const char *name, void *arg)
+/* resolve_partial - tmpl_resolver: partials/[LOCALE/]NAME.mustache */
+static int resolve_partial(
+        const char *name, void *arg, const struct tmpl **out, struct tmpl_error *te)
 {
 	struct lookup *lk = arg;
-	char path[PATH_MAX_LEN], file[80], err[1024], *text;
-	int none;
+	char file[80], err[1024];
+	struct tmplset_hit hit;
+	size_t n;
+	int rc;
 
+	*out = NULL;
 	if (!tmplset_partial_name_ok(name))
-		return NULL;
-	snprintf(file, sizeof file, "%s.mustache", name);
-	text = find(lk, "partials", file, path, sizeof path, &none, err, sizeof err);
-	if (!text && !none && !*lk->err)
+		return 0;
+	n = strlen(name); /* at most 64 */
+	memcpy(file, name, n);
+	memcpy(file + n, ".mustache", sizeof ".mustache");
+	rc = find(lk, "partials", file, name, &hit, err, sizeof err);
+	if (rc < 0 && !*lk->err)
 		snprintf(lk->err, sizeof lk->err, "%s", err);
-	return text;
+	if (rc <= 0)
+		return 0; /* an empty partial */
+	if (!hit.t) {
+		if (te)
+			*te = hit.err;
+		return -1;
+	}
+	*out = hit.t;
+	return 0;
 }
 
 /* render_one - find FILE of the kind and render it; *out NULL when the
@@ -370,17 +329,21 @@ static char *load_partial(const char *name, void *arg)
 static int render_one(struct lookup *lk, const char *kind, const char *file, int required,
         const json_t *data, enum tmpl_escape esc, char **out, char *err, size_t errlen)
 {
-	char path[PATH_MAX_LEN], where[600];
+	char where[600];
+	struct tmplset_hit hit;
 	struct tmpl_error te;
-	char *src;
-	int none;
+	int rc;
 
 	*out = NULL;
-	if (!(src = find(lk, kind, file, path, sizeof path, &none, err, errlen)))
-		return none && !required ? 0 : -1;
-	memset(&te, 0, sizeof te);
-	*out = tmpl_render(src, path, data, load_partial, lk, esc, &te);
-	free(src);
+	if ((rc = find(lk, kind, file, NULL, &hit, err, errlen)) <= 0) {
+		if (rc == 0 && required)
+			tried(lk, kind, file, err, errlen);
+		return rc == 0 && !required ? 0 : -1;
+	}
+	if (hit.t)
+		*out = tmpl_render_compiled(hit.t, data, resolve_partial, lk, esc, &te);
+	else
+		te = hit.err;
 	if (!*out) {
 		snprintf(err, errlen, "template error: %s",
 		        tmpl_error_format(&te, where, sizeof where));
@@ -410,9 +373,11 @@ int tmplset_render(const struct job *j, const struct conf *c, const json_t *data
 	        render_one(&lk, j->kind, "body.html", 0, data, TMPL_ESCAPE_HTML, &out->html, err,
 	                errlen) < 0) {
 		tmplset_free(out);
+		tmplset_trash_free(&lk.trash);
 		return -1;
 	}
 	tmplset_collapse(out->subject);
+	tmplset_trash_free(&lk.trash);
 	return 0;
 }
 

@@ -9,7 +9,9 @@
  * before the next locale, so a patient's language wins over a practice's
  * customised default.  subject and body.txt are required, body.html is
  * optional.  Files must be regular, UTF-8, without NUL, at most
- * TMPLSET_FILE_MAX bytes.
+ * TMPLSET_FILE_MAX bytes.  They are kept compiled for 2 seconds, then read
+ * again (and compiled again when they changed); SIGHUP's
+ * tmplset_cache_clear forgets them at once.
  *
  * The data: a deep copy of the job without its "spool" member, plus
  * "when" (datefmt.h) when there is an appointment, "unsubscribe"
@@ -51,9 +53,15 @@ json_t *tmplset_data(
  * names FILE:LINE:COL) */
 int tmplset_render(const struct job *j, const struct conf *c, const json_t *data,
         struct tmplset *out, char *err, size_t errlen);
-/* tmplset_cache_clear - forget the cached template files (they are also
- * read again when more than 2 s old) */
+/* tmplset_cache_clear - forget the cached template files and their compiled
+ * forms (a file is also read again when its entry is 2 s old, and compiled
+ * again when it changed) */
 void tmplset_cache_clear(void);
+/* tmplset_cache_stats - how many template files were read and compiled */
+void tmplset_cache_stats(unsigned long *reads, unsigned long *compiles);
+/* tmplset_cache_clock - the clock the cache's freshness follows (NULL:
+ * time()); for tests */
+void tmplset_cache_clock(time_t (*now)(void));
 /* tmplset_free - release the texts */
 void tmplset_free(struct tmplset *t);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_tmpl - libFuzzer target for tmpl_render.
+ * fuzz_tmpl - libFuzzer target for tmpl_render and compiled templates.
  *
  * The input is a template, optionally followed by a NUL byte and JSON data
  * (fixed data when there is none or it does not parse).  Odd-sized inputs
@@ -7,7 +7,9 @@
  * The loader serves fixed partials and parents, recursive ones among them,
  * and "self", the fuzzed template itself.  Checked: a result or a complete
  * error (file, line and column inside the template, message), never more
- * than 4 MiB of output; the sanitizers and the leak checker do the rest.
+ * than 4 MiB of output, and the same result or error again from
+ * tmpl_compile and tmpl_render_compiled, with the partials compiled once
+ * for every input; the sanitizers and the leak checker do the rest.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,8 @@ static const char fixed_data[] =
         " \"text\": \"line1\\nline2\\n\", \"uni\": \"Jos\\u00e9 \\u65e5\\u672c \\ud83d\\ude00\"}";
 
 struct ctx {
-	const char *self; /* the fuzzed template */
+	const char *self;    /* the fuzzed template */
+	struct tmpl *self_t; /* compiled when used */
 };
 
 static const char *const partials[][2] = {
@@ -63,6 +66,56 @@ static char *load(const char *name, void *arg)
 	return NULL;
 }
 
+/* The fixed partials, compiled when first used, kept for all inputs. */
+static struct tmpl *compiled[sizeof partials / sizeof *partials];
+
+/* resolve - the fixed partials and "self", compiled */
+static int resolve(const char *name, void *arg, const struct tmpl **out, struct tmpl_error *err)
+{
+	struct ctx *c = arg;
+
+	*out = NULL;
+	if (strcmp(name, "self") == 0) {
+		if (!c->self_t && !(c->self_t = tmpl_compile(c->self, "self", err)))
+			return -1;
+		*out = c->self_t;
+		return 0;
+	}
+	for (size_t i = 0; partials[i][0]; i++) {
+		if (strcmp(name, partials[i][0]) != 0)
+			continue;
+		if (!compiled[i] && !(compiled[i] = tmpl_compile(partials[i][1], name, err)))
+			return -1;
+		*out = compiled[i];
+		return 0;
+	}
+	return 0;
+}
+
+/* same_again - the compiled path gives out, or err when out is NULL */
+static void same_again(const char *src, const json_t *json, struct ctx *c, enum tmpl_escape esc,
+        const char *out, const struct tmpl_error *err)
+{
+	struct tmpl_error e2;
+	struct tmpl *t = tmpl_compile(src, "fuzz", &e2);
+	char *again = t ? tmpl_render_compiled(t, json, resolve, c, esc, &e2) : NULL;
+	int same;
+
+	if (out)
+		same = again && strcmp(out, again) == 0;
+	else
+		same = !again && strcmp(err->file, e2.file) == 0 && err->line == e2.line &&
+		       err->col == e2.col && strcmp(err->msg, e2.msg) == 0;
+	if (!same) {
+		fprintf(stderr, "compiled: %s:%d:%d: %s\n", e2.file, e2.line, e2.col, e2.msg);
+		abort();
+	}
+	free(again);
+	tmpl_free(t);
+	tmpl_free(c->self_t);
+	c->self_t = NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, '\0', size);
@@ -81,8 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!json)
 		json = json_loads(fixed_data, 0, NULL);
 	c.self = src;
+	c.self_t = NULL;
 	out = tmpl_render(
 	        src, "fuzz", json, load, &c, size % 2 ? TMPL_ESCAPE_NONE : TMPL_ESCAPE_HTML, &err);
+	same_again(src, json, &c, size % 2 ? TMPL_ESCAPE_NONE : TMPL_ESCAPE_HTML, out, &err);
 	if (out) {
 		if (strlen(out) > 4 * 1024 * 1024)
 			abort();

@@ -4,12 +4,16 @@
  * (TMPL_ESCAPE_NONE), the limits on partial recursion, nesting, cost and
  * output size, UTF-8 passing through untouched, missing partials, number
  * formatting, falsey values and the block indentation examples of
- * mustache/spec #131 and #135.
+ * mustache/spec #131 and #135.  Compiled templates: the same output as
+ * tmpl_render however often they and their partials are reused (the whole
+ * specification's suite too), errors that still name file:line:col.
+ * tmplset's cache of compiled files: test_tmplset.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +337,211 @@ static void test_many_nodes(void **state)
 	}
 }
 
+/* Compiled partials over a JSON object of name -> text, each compiled once. */
+struct pcache {
+	json_t *texts;
+	char *name[64];
+	struct tmpl *t[64];
+	size_t n;
+	int compiles;
+};
+
+/* pcache_get - tmpl_resolver over a pcache */
+static int pcache_get(const char *name, void *arg, const struct tmpl **out, struct tmpl_error *err)
+{
+	struct pcache *c = arg;
+	const char *s = json_string_value(json_object_get(c->texts, name));
+	struct tmpl *t;
+
+	*out = NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0)
+			return *out = c->t[i], 0;
+	if (!s)
+		return 0;
+	c->compiles++;
+	if (!(t = tmpl_compile(s, name, err)))
+		return -1;
+	assert_true(c->n < 64);
+	c->name[c->n] = strdup(name);
+	c->t[c->n++] = t;
+	*out = t;
+	return 0;
+}
+
+/* pcache_free - release the compiled partials */
+static void pcache_free(struct pcache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->name[i]);
+		tmpl_free(c->t[i]);
+	}
+	c->n = 0;
+}
+
+/* same_as_render - t (compiled from src) renders data as tmpl_render does */
+static void same_as_render(const struct tmpl *t, const char *src, const json_t *data,
+        struct pcache *c, enum tmpl_escape esc, const char *want)
+{
+	struct tmpl_error e1, e2;
+	char m1[600], m2[600];
+	char *got = tmpl_render_compiled(t, data, pcache_get, c, esc, &e1);
+	char *ref = tmpl_render(src, "t.mustache", data, from_object, c->texts, esc, &e2);
+
+	if (!got || !ref)
+		fail_msg("%s: %s / %s", src, got ? "" : tmpl_error_format(&e1, m1, sizeof m1),
+		        ref ? "" : tmpl_error_format(&e2, m2, sizeof m2));
+	assert_string_equal(got, ref);
+	if (want)
+		assert_string_equal(got, want);
+	free(got);
+	free(ref);
+}
+
+static void test_compiled(void **state)
+{
+	static const char *const srcs[] = {
+	        /* standalone partials at two indentations, one compiled partial */
+	        "{{>li}}\n    {{>li}}\n{{#items}}\n  {{>li}}\n{{/items}}",
+	        /* a partial's delimiters end with it */
+	        "[{{>delims}}|{{name}}|{{>delims}}]",
+	        /* dynamic names: another partial for other data */
+	        "{{>*which}} and {{>*which}}\n",
+	        /* a parent with overrides, and its blocks' own content */
+	        "{{<layout}}{{$body}}<{{name}}>{{/body}}{{/layout}}|{{<layout}}{{/layout}}",
+	        /* a parent through a dynamic name inside a standalone partial */
+	        "  {{>wrap}}\n",
+	};
+	static const char *const datas[] = {
+	        "{\"name\": \"Ann & Bo\", \"items\": [1, 2], \"which\": \"li\", \"kind\": "
+	        "\"layout\"}",
+	        "{\"name\": \"Cy\", \"items\": [], \"which\": \"delims\", \"kind\": \"layout\"}",
+	        "{\"name\": \"Di\", \"items\": [\"x\"], \"which\": \"none\"}",
+	};
+	struct pcache c = {0};
+	struct tmpl_error err;
+	json_t *data;
+
+	(void)state;
+	c.texts = json_pack("{s:s,s:s,s:s,s:s}", "li", "<{{name}}>\n- {{.}}\n", "delims",
+	        "{{=<% %>=}}<%name%>{{name}}", "layout",
+	        "({{$body}}default{{/body}})\n  {{$body}}x{{/body}}\n", "wrap",
+	        "{{<*kind}}{{$body}}\n{{name}}\n{{/body}}{{/*kind}}");
+	for (size_t i = 0; i < sizeof srcs / sizeof *srcs; i++) {
+		struct tmpl *t = tmpl_compile(srcs[i], "t.mustache", &err);
+		assert_non_null(t);
+		assert_string_equal(tmpl_source(t), srcs[i]);
+		for (int round = 0; round < 20; round++) {
+			data = json_loads(datas[round % 3], 0, NULL);
+			same_as_render(t, srcs[i], data, &c, TMPL_ESCAPE_HTML, NULL);
+			same_as_render(t, srcs[i], data, &c, TMPL_ESCAPE_NONE, NULL);
+			json_decref(data);
+		}
+		tmpl_free(t);
+	}
+	assert_int_equal(c.compiles, 4); /* each partial compiled once for all */
+	data = json_loads(datas[0], 0, NULL);
+	struct tmpl *t = tmpl_compile(srcs[0], "t.mustache", &err);
+	same_as_render(t, srcs[0], data, &c, TMPL_ESCAPE_HTML,
+	        "<Ann &amp; Bo>\n- \n    <Ann &amp; Bo>\n    - \n  <Ann &amp; Bo>\n  - 1\n"
+	        "  <Ann &amp; Bo>\n  - 2\n");
+	tmpl_free(t);
+	t = tmpl_compile(srcs[1], "t.mustache", &err);
+	same_as_render(t, srcs[1], data, &c, TMPL_ESCAPE_NONE,
+	        "[Ann & Bo{{name}}|Ann & Bo|Ann & Bo{{name}}]");
+	tmpl_free(t);
+	json_decref(data);
+	tmpl_free(NULL);
+	pcache_free(&c);
+	json_decref(c.texts);
+}
+
+static void test_compiled_errors(void **state)
+{
+	struct pcache c = {0};
+	struct tmpl_error err;
+	struct tmpl *t;
+	char msg[600], *got;
+
+	(void)state;
+	assert_null(tmpl_compile("a\n {{#x}}\n", "body.txt", &err));
+	assert_string_equal(
+	        tmpl_error_format(&err, msg, sizeof msg), "body.txt:2:2: unclosed section \"x\"");
+	/* a partial's error names it, every time it is used, only when it is */
+	c.texts = json_pack("{s:s}", "p", "one\n two {{/x}}");
+	assert_non_null(t = tmpl_compile("{{#show}}{{>p}}{{/show}}ok", "top", &err));
+	for (int i = 0; i < 3; i++) {
+		json_t *data = json_pack("{s:b}", "show", i == 1);
+		got = tmpl_render_compiled(t, data, pcache_get, &c, TMPL_ESCAPE_HTML, &err);
+		if (i == 1) {
+			assert_null(got);
+			assert_string_equal(tmpl_error_format(&err, msg, sizeof msg),
+			        "p:2:6: close tag \"x\" without an open section");
+		} else {
+			assert_string_equal(got, "ok");
+		}
+		free(got);
+		json_decref(data);
+	}
+	/* no resolver: partials are empty */
+	got = tmpl_render_compiled(t, NULL, NULL, NULL, TMPL_ESCAPE_HTML, &err);
+	assert_string_equal(got, "ok");
+	free(got);
+	tmpl_free(t);
+	pcache_free(&c);
+	json_decref(c.texts);
+}
+
+/* run_spec - one spec file's cases, compiled; adds to *cases */
+static void run_spec(const char *path, int *cases)
+{
+	json_t *spec = json_load_file(path, 0, NULL), *tc;
+	size_t i;
+
+	assert_non_null(spec);
+	json_array_foreach(json_object_get(spec, "tests"), i, tc)
+	{
+		const char *src = json_string_value(json_object_get(tc, "template"));
+		const char *want = json_string_value(json_object_get(tc, "expected"));
+		json_t *none = json_object(), *p = json_object_get(tc, "partials");
+		struct pcache c = {.texts = p ? p : none};
+		struct tmpl_error err;
+		struct tmpl *t = tmpl_compile(src, "template", &err);
+
+		assert_non_null(t);
+		for (int round = 0; round < 3; round++) { /* partials reused */
+			char *got = tmpl_render_compiled(t, json_object_get(tc, "data"), pcache_get,
+			        &c, TMPL_ESCAPE_HTML, &err);
+			if (!got || strcmp(got, want) != 0)
+				fail_msg("%s: %s: got \"%s\"", path,
+				        json_string_value(json_object_get(tc, "name")), got);
+			free(got);
+		}
+		tmpl_free(t);
+		pcache_free(&c);
+		json_decref(none);
+		(*cases)++;
+	}
+	json_decref(spec);
+}
+
+static void test_spec_compiled(void **state)
+{
+	const char *dir = getenv("SPOOLD_TEST_DATA");
+	char pattern[4096];
+	int cases = 0;
+	glob_t g;
+
+	(void)state;
+	snprintf(pattern, sizeof pattern, "%s/mustache-spec/*.json", dir ? dir : "tests/data");
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (!strstr(g.gl_pathv[i], "~lambdas"))
+			run_spec(g.gl_pathv[i], &cases);
+	globfree(&g);
+	assert_true(cases > 150);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +555,9 @@ int main(void)
 	        cmocka_unit_test(test_values),
 	        cmocka_unit_test(test_inheritance_indent),
 	        cmocka_unit_test(test_many_nodes),
+	        cmocka_unit_test(test_compiled),
+	        cmocka_unit_test(test_compiled_errors),
+	        cmocka_unit_test(test_spec_compiled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
