@@ -462,6 +462,8 @@ int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, v
 			continue;
 		if (!all && !spooldir_name_valid(de->d_name))
 			continue;
+		if (all == SPOOLDIR_EACH_HIDDEN && de->d_name[0] != '.')
+			continue;
 		if (fstatat(sd->fd[f], de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */
 		rc = fn(sd, f, de->d_name, &st, arg);

@@ -158,8 +158,10 @@ void spooldir_batch(struct spooldir *sd, int on);
 int spooldir_flush(struct spooldir *sd);
 
 /* spooldir_each - call fn for every job name in folder f (hidden names,
- * side files and invalid names are skipped unless all is set); stops when
- * fn returns non-zero and returns that value */
+ * side files and invalid names are skipped unless all is set; all ==
+ * SPOOLDIR_EACH_HIDDEN: only hidden names, the temporaries, and nothing
+ * else is looked at); stops when fn returns non-zero and returns that value */
+#define SPOOLDIR_EACH_HIDDEN 2
 typedef int (*spooldir_fn)(struct spooldir *sd, enum folder f, const char *name,
 	const struct stat *st, void *arg);
 int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, void *arg);

@@ -296,9 +296,10 @@ int spooldir_recover(struct spooldir *sd, time_t now, struct spooldir_recovery *
 	}
 	spooldir_each(sd, F_ACTIVE, 1, recover_active, &ctx);
 	spooldir_each(sd, F_TMP, 1, recover_tmp, &ctx);
+	/* Only hidden names: sent/ and new/ can hold many thousand jobs. */
 	for (int f = F_NEW; f < F_COUNT; f++)
 		if (f != F_ACTIVE)
-			spooldir_each(sd, (enum folder)f, 1, recover_temps, &ctx);
+			spooldir_each(sd, (enum folder)f, SPOOLDIR_EACH_HIDDEN, recover_temps, &ctx);
 	for (int f = F_NEW; f < F_COUNT; f++)
 		fsync(sd->fd[f]);
 	close(lock);
