@@ -29,6 +29,10 @@
 #define MEMBER_MAX 64 /* a dotted member name */
 #define RFC3339_HINT "is not an RFC 3339 time with an offset, e.g. 2026-12-01T09:30:00-06:00"
 
+
+/* The longest number jansson writes: "-2.2250738585072014e-308", or an
+ * int64 ("-9223372036854775808", 20). */
+#define JSON_NUMBER_MAX 24
 /* fail - format "member: what is wrong" into err (when given); return -1 */
 __attribute__((format(printf, 3, 4))) static int fail(
         char *err, size_t errlen, const char *fmt, ...)
@@ -399,11 +403,17 @@ int job_parse(struct job *j, const char *buf, size_t len, char *err, size_t errl
 		return -1;
 	}
 	/* job_dump's text must parse again, and jansson writes numbers in full
-	 * (1e9 as 1000000000.0, 0.1 as 0.10000000000000001): measure it. */
-	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	n = s ? strlen(s) : 0;
-	free(s);
+	 * (1e9 as 1000000000.0, 0.1 as 0.10000000000000001): measure it.  Only
+	 * numbers grow, each to at most JSON_NUMBER_MAX characters (and strings
+	 * never do: escapes come back as they were or shorter), so a text
+	 * shorter than limit / JSON_NUMBER_MAX cannot come back over it. */
 	limit = json_is_object(json_object_get(root, "spool")) ? JOB_FILE_MAX : JOB_MAX_SIZE;
+	n = len;
+	if (len > limit / JSON_NUMBER_MAX) {
+		s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		n = s ? strlen(s) : 0;
+		free(s);
+	}
 	if (n == 0 || n > limit) {
 		json_decref(root);
 		memset(j, 0, sizeof *j);

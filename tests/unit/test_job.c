@@ -497,6 +497,31 @@ static void test_dump_fits(void **state)
 	free(s);
 }
 
+/* test_numbers_grow - a job under the limit whose numbers jansson would
+ * write back over it is refused; the same numbers in a short job are not */
+static void test_numbers_grow(void **state)
+{
+	struct job j;
+	char *s, want[128];
+	size_t o, i;
+
+	(void)state;
+	s = malloc(JOB_MAX_SIZE);
+	assert_non_null(s);
+	o = (size_t)sprintf(s, "%s", dq("{" OK ",'data':{'n':["));
+	for (i = 0; o < JOB_MAX_SIZE - 100; i++)
+		o += (size_t)sprintf(s + o, "%s1e9", i ? "," : ""); /* 1000000000.0 */
+	o += (size_t)sprintf(s + o, "]}}");
+	assert_true(o <= JOB_MAX_SIZE);
+	snprintf(want, sizeof want, "file is %zu bytes when written back; the limit is %d",
+	        (size_t)strlen(dq("{" OK ",'data':{'n':[]}}")) + 12 * i + (i - 1), JOB_MAX_SIZE);
+	expect_bad(s, o, want);
+	o = (size_t)sprintf(s, "%s", dq("{" OK ",'data':{'n':[1e9,0.1,-2.2250738585072014e-308]}}"));
+	parse_ok(&j, s, o);
+	job_free(&j);
+	free(s);
+}
+
 /* test_history_cap - the history keeps the first and the latest attempts */
 static void test_history_cap(void **state)
 {
@@ -608,6 +633,7 @@ int main(void)
 	        cmocka_unit_test(test_spool_created),
 	        cmocka_unit_test(test_size_limit),
 	        cmocka_unit_test(test_dump_fits),
+	        cmocka_unit_test(test_numbers_grow),
 	        cmocka_unit_test(test_bad_bytes),
 	        cmocka_unit_test(test_history_cap),
 	        cmocka_unit_test(test_lengths),
