@@ -498,7 +498,8 @@ static void json_view(const struct status_view *v, FILE *fp)
 
 /* status_write - the three views, each atomically; 0, or -1 with errno of the first failure */
 int status_write(struct spooldir *sd, const struct conf *c, const struct status_counters *sc,
-        const struct account *accounts, int n, int per_day, int used_24h, time_t now)
+        const struct account *accounts, int n, int per_day, int used_24h, time_t queued,
+        time_t now)
 {
 	static const struct {
 		const char *name;
@@ -518,6 +519,8 @@ int status_write(struct spooldir *sd, const struct conf *c, const struct status_
 	v->per_day = per_day > 0 ? per_day : 0;
 	v->used_24h = per_day > 0 ? used_24h : -1; /* no limit: no day's worth of sends kept */
 	v->now = now;
+	v->indexed = queued >= 0;
+	v->queued = queued;
 	if (status_gather(v, sd) < 0) {
 		e = errno;
 		rc = -1;

@@ -64,8 +64,12 @@ void status_shift(struct status_counters *sc, time_t now);
  * appointment (not with none), patient ({name, email} with full,
  * {initials} with initials)}] (the 50 most recent), problems_total}.
  * Each file is replaced atomically (mode 0644, not synced); 0, or -1 with
- * errno when one could not be written or a folder not read. */
+ * errno when one could not be written or a folder not read.
+ * queued: since when the oldest job of new/ and deferred/ waits, from the
+ * caller's index (spoold's; 0: none waits), so those folders are only
+ * counted, not read file by file; -1: not known, read them (spool status). */
 int status_write(struct spooldir *sd, const struct conf *c, const struct status_counters *sc,
-	const struct account *accounts, int n, int per_day, int used_24h, time_t now);
+	const struct account *accounts, int n, int per_day, int used_24h, time_t queued,
+	time_t now);
 
 #endif

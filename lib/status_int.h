@@ -42,6 +42,8 @@ struct status_view {
 	time_t now;
 	size_t count[F_COUNT];
 	time_t oldest; /* the oldest waiting job's first sight; 0: none waiting */
+	int indexed;   /* new/ and deferred/ are in spoold's index: only counted */
+	time_t queued; /* then the oldest of them from the index (0: none) */
 	struct status_problem *prob;
 	size_t nprob; /* listed */
 	size_t nall;  /* failed + corrupt + held in all */

@@ -16,7 +16,8 @@
  * and hold/ by spool.first_seen, found in the file's text without parsing
  * it (this runs once a second while things change).  tmp/, active/ and
  * sent/ are only counted, from readdir without a stat of each job (sent/
- * holds sent_days of jobs).
+ * holds sent_days of jobs); so are new/ and deferred/ when spoold gives the
+ * oldest of them from its index (v->queued).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -390,7 +391,8 @@ int status_gather(struct status_view *v, struct spooldir *sd)
 		long n;
 		if (sd->fd[f] < 0)
 			continue;
-		if (f == F_TMP || f == F_ACTIVE || f == F_SENT) {
+		int indexed = v->indexed && (f == F_NEW || f == F_DEFERRED);
+		if (f == F_TMP || f == F_ACTIVE || f == F_SENT || indexed) {
 			/* only counted: no stat of each of thousands of sent jobs */
 			if ((n = spooldir_count(sd, (enum folder)f)) >= 0)
 				v->count[f] += (size_t)n;
@@ -402,6 +404,11 @@ int status_gather(struct status_view *v, struct spooldir *sd)
 			e = e ? e : errno;
 			rc = -1;
 		}
+	}
+	if (v->indexed && v->queued > 0) {
+		time_t t = v->queued < v->now ? v->queued : v->now;
+		if (!v->oldest || t < v->oldest)
+			v->oldest = t;
 	}
 	if (g.n)
 		qsort(g.p, g.n, sizeof *g.p, pick_cmp);

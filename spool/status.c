@@ -471,7 +471,7 @@ static int write_page(struct cli *c)
 	}
 	status_load(&sc, &c->sd, c->now);
 	if (status_write(&c->sd, &c->conf, &sc, acc, (int)n, per_day > 0 ? per_day : 0,
-	            used >= 0 ? (int)used : -1, c->now) < 0) {
+	            used >= 0 ? (int)used : -1, -1, c->now) < 0) {
 		int e = errno;
 		cli_err(c, "cannot write the status page in %s: %s", c->sd.path, strerror(e));
 		return e == EACCES || e == EPERM ? EX_NOPERM : EX_CANTCREAT;

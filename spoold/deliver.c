@@ -138,7 +138,7 @@ void deliver_consider(
 {
 	char err[512], *buf;
 	struct job j = {0};
-	time_t due = f == F_DEFERRED ? st->st_mtime : now, expires = 0;
+	time_t due = f == F_DEFERRED ? st->st_mtime : now, expires = 0, seen = 0;
 	size_t len;
 
 	if (*name == '.')
@@ -147,7 +147,7 @@ void deliver_consider(
 	        spooldir_read(&d->sd, f, name, JOB_FILE_MAX, &buf, &len, NULL, err, sizeof err) ==
 	                0) {
 		if (job_parse(&j, buf, len, err, sizeof err) == 0) {
-			time_t seen = job_spool_time(&j, "first_seen");
+			seen = job_spool_time(&j, "first_seen");
 			expires = job_expiry(&j, seen ? seen : now, d->conf.recall_days);
 		}
 		job_free(&j);
@@ -155,7 +155,10 @@ void deliver_consider(
 	} else if (S_ISREG(st->st_mode) && spooldir_name_valid(name) && errno == ENOENT) {
 		return; /* gone already */
 	}
-	if (queue_add(&d->q, name, f, due, expires, now) < 0)
+	/* waiting since: as the status page counts it (new/: arrival) */
+	if (f == F_NEW || !seen)
+		seen = st->st_mtime;
+	if (queue_add(&d->q, name, f, due, expires, seen < now ? seen : now, now) < 0)
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
 
@@ -424,7 +427,7 @@ static void claim_failed(struct daemon *d, struct qjob *qj, int lockfd, time_t n
 	}
 	/* Locked: `spool hold` or another spoold is moving it right now.
 	 * Look again shortly; if it is gone by then, the entry drops. */
-	if (errno == EWOULDBLOCK && queue_add(&d->q, name, from, now + 2, qj->expires, now) < 0)
+	if (errno == EWOULDBLOCK && queue_add(&d->q, name, from, now + 2, qj->expires, qj->since, now) < 0)
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
 

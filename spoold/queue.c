@@ -95,7 +95,7 @@ void queue_free(struct queue *q)
 
 /* queue_add - index one job */
 int queue_add(struct queue *q, const char *name, enum folder from, time_t due, time_t expires,
-	time_t now)
+	time_t since, time_t now)
 {
 	size_t n = strlen(name);
 	struct qjob *j = malloc(sizeof *j + n + 1);
@@ -104,6 +104,7 @@ int queue_add(struct queue *q, const char *name, enum folder from, time_t due, t
 		return -1;
 	j->due = due;
 	j->expires = expires;
+	j->since = since;
 	j->from = (unsigned char)from;
 	memcpy(j->name, name, n + 1);
 	if (heap_push(due <= now ? &q->ready : &q->later, j) < 0) {
@@ -111,6 +112,20 @@ int queue_add(struct queue *q, const char *name, enum folder from, time_t due, t
 		return -1;
 	}
 	return 0;
+}
+
+/* queue_oldest - the earliest "since" of both heaps (a pass over them: the
+ * status page asks at most once a second) */
+time_t queue_oldest(const struct queue *q)
+{
+	const struct heap *h[2] = {&q->ready, &q->later};
+	time_t oldest = 0;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < h[k]->n; i++)
+			if (!oldest || h[k]->v[i]->since < oldest)
+				oldest = h[k]->v[i]->since;
+	return oldest;
 }
 
 /* queue_promote - later jobs that are due become ready */

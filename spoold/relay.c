@@ -286,7 +286,7 @@ int64_t daemon_status(struct daemon *d, int64_t now_ms, int force)
 	for (int i = 0; i < d->nrelay; i++)
 		acc[i] = d->relay[i].acct;
 	if (status_write(&d->sd, &d->conf, &d->sc, acc, d->nrelay, per_day, used,
-		    (time_t)(now_ms / 1000)) < 0)
+		    queue_oldest(&d->q), (time_t)(now_ms / 1000)) < 0)
 		log_warn("%s: cannot write status.html/status.json/spoold.prom", d->sd.path);
 	if (status_save(&d->sc, &d->sd) < 0)
 		log_warn("state/status-counters: cannot save");

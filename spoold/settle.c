@@ -116,8 +116,10 @@ void settle_fail(struct daemon *d, struct job *j, const char *name, const char *
 void settle_defer(struct daemon *d, struct job *j, const char *name, time_t due, time_t expires)
 {
 	job_spool_set_time(j, "next_attempt", due);
+	time_t now = time(NULL), seen = job_spool_time(j, "first_seen");
 	file_job(d, j, name, F_DEFERRED, due);
-	if (queue_add(&d->q, name, F_DEFERRED, due, expires, time(NULL)) < 0)
+	if (queue_add(&d->q, name, F_DEFERRED, due, expires, seen && seen < now ? seen : now, now) <
+	        0)
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
 

@@ -216,7 +216,7 @@ static void test_prom(void **state)
 	put(t, F_NEW, "1.a.host", job(0));
 	put(t, F_DEFERRED, "1.b.host", job(0));
 	age(t, F_NEW, "1.a.host", 600);
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 2, 400, 17, time(NULL)), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 2, 400, 17, -1, time(NULL)), 0);
 	assert_non_null(prom = root_file(t, "spoold.prom"));
 	assert_non_null(
 	        strstr(prom, "spoold_attempts_total{category=\"sent\",relay=\"relay\"} 1\n"));
@@ -286,6 +286,36 @@ static void test_prom(void **state)
 	closedir(dir);
 }
 
+/* test_indexed - with spoold's index, new/ and deferred/ are counted, not
+ * read: the oldest waiting time is the index's, whatever the files say */
+static void test_indexed(void **state)
+{
+	struct t *t = *state;
+	struct status_counters sc = {0};
+	struct account a;
+	struct conf c = conf_for(STATUS_DETAIL_NONE);
+	time_t now = time(NULL);
+	const char *prom;
+
+	account_init(&a, "relay");
+	put(t, F_NEW, "1.a.host", job(0));
+	put(t, F_DEFERRED, "1.b.host", job(0));
+	age(t, F_NEW, "1.a.host", 600);
+	assert_int_equal(status_write(&t->sd, &c, &sc, &a, 1, 0, -1, now - 7200, now), 0);
+	assert_non_null(prom = root_file(t, "spoold.prom"));
+	assert_non_null(strstr(prom, "spoold_jobs{folder=\"new\"} 1\n"));
+	assert_non_null(strstr(prom, "spoold_jobs{folder=\"deferred\"} 1\n"));
+	assert_non_null(strstr(prom, "spoold_oldest_waiting_seconds 7200\n"));
+	/* the index says none waits (both just left): nothing older shows */
+	assert_int_equal(status_write(&t->sd, &c, &sc, &a, 1, 0, -1, 0, now), 0);
+	assert_non_null(prom = root_file(t, "spoold.prom"));
+	assert_null(strstr(prom, "spoold_oldest_waiting_seconds 600"));
+	/* not known (spool status): the files are read, new/ by its mtime */
+	assert_int_equal(status_write(&t->sd, &c, &sc, &a, 1, 0, -1, -1, now), 0);
+	assert_non_null(prom = root_file(t, "spoold.prom"));
+	assert_non_null(strstr(prom, "spoold_oldest_waiting_seconds 60"));
+}
+
 /* suspect_account - relay suspect (not delivered), with reason, action and what was found */
 static void suspect_account(struct account *a)
 {
@@ -310,7 +340,7 @@ static void test_suspect(void **state)
 
 	suspect_account(&a[0]);
 	account_init(&a[1], "fallback");
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 2, 0, -1, T0 + 60), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 2, 0, -1, -1, T0 + 60), 0);
 	html = strdup(root_file(t, "status.html"));
 	js = strdup(root_file(t, "status.json"));
 	prom = strdup(root_file(t, "spoold.prom"));
@@ -352,7 +382,7 @@ static void test_suspect(void **state)
 
 	/* on_suspect = stop: nothing goes out; no trickle promised */
 	c.verify.on_suspect = SUSPECT_STOP;
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, -1, T0 + 60), 0);
 	html = strdup(root_file(t, "status.html"));
 	assert_non_null(strstr(html, "Sending has stopped until a check message arrives again"));
 	assert_null(strstr(html, "every 10 minutes"));
@@ -361,19 +391,19 @@ static void test_suspect(void **state)
 	/* a trickle of another pace */
 	c.verify.on_suspect = SUSPECT_SLOW;
 	c.verify.trickle_minutes = 25;
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, -1, T0 + 60), 0);
 	assert_non_null(strstr(root_file(t, "status.html"), "every 25 minutes"));
 
 	/* no reason or action: the page still says what to do */
 	a[0].reason[0] = a[0].action[0] = '\0';
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, -1, T0 + 60), 0);
 	assert_non_null(strstr(root_file(t, "status.html"),
 	        "<strong>What to do:</strong> Ask your IT contact to check with the e-mail "
 	        "provider"));
 
 	/* a state from a newer file (out of range) is shown as stopped */
 	a[0].state = (enum account_state)(ACCT_NSTATES + 2);
-	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, T0 + 60), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, a, 1, 0, -1, -1, T0 + 60), 0);
 	assert_non_null(strstr(root_file(t, "status.html"), "<title>STOPPED: reminder e-mails"));
 }
 
@@ -424,7 +454,7 @@ static void write_views(struct t *t, enum status_detail d, char **html, char **j
 	struct conf c = conf_for(d);
 
 	account_init(&a, "relay");
-	assert_int_equal(status_write(&t->sd, &c, &sc, &a, 1, 0, -1, time(NULL)), 0);
+	assert_int_equal(status_write(&t->sd, &c, &sc, &a, 1, 0, -1, -1, time(NULL)), 0);
 	*html = strdup(root_file(t, "status.html"));
 	*js = strdup(root_file(t, "status.json"));
 }
@@ -518,6 +548,7 @@ int main(void)
 	        cmocka_unit_test(test_keys),
 	        cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prom, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_indexed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_suspect, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_detail_full, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_detail_initials, setup, teardown),
