@@ -184,8 +184,8 @@ $(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c lib/tmpl.c lib/tmpl_parse.c lib/tmpl
                      lib/tmpl.h lib/tmpl_int.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/addr.c lib/timefmt.c lib/utf8.c lib/job.h \
-                    lib/addr.h lib/timefmt.h | $(FUZZ_O)/.deps-ok
+$(FUZZ_O)/fuzz_job: tests/fuzz/fuzz_job.c lib/job.c lib/job_spool.c lib/addr.c lib/timefmt.c lib/utf8.c \
+                    lib/job.h lib/addr.h lib/timefmt.h | $(FUZZ_O)/.deps-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
 
 $(FUZZ_O)/fuzz_rfc2047: tests/fuzz/fuzz_rfc2047.c lib/rfc2047.c lib/utf8.c lib/rfc2047.h \
