@@ -24,8 +24,8 @@
 #define ACCOUNT_FILE_MAX 16384
 #define ESCALATE_AFTER 3 /* message-rejected in a row on different recipients */
 
-static const char *const state_names[ACCT_NSTATES] = {"running", "rate-limited", "blocked",
-        "probing", "suspect"};
+static const char *const state_names[ACCT_NSTATES] = {
+        "running", "rate-limited", "blocked", "probing", "suspect"};
 
 /* account_state_name - the state as staff read it */
 const char *account_state_name(enum account_state s)
@@ -102,7 +102,8 @@ static void put_time(json_t *o, const char *key, time_t t)
 {
 	char buf[TIMEFMT_MAX];
 
-	json_object_set_new(o, key, t ? json_string(rfc3339_format(t, buf, sizeof buf)) : json_null());
+	json_object_set_new(
+	        o, key, t ? json_string(rfc3339_format(t, buf, sizeof buf)) : json_null());
 }
 
 /* account_save - atomic and durable */
@@ -180,8 +181,8 @@ static int escalates(struct account *a, const char *rcpt)
 }
 
 /* account_note - feed a failed attempt's verdict */
-int account_note(struct account *a, const struct verdict *v, const char *rcpt,
-        const char *reply, time_t now)
+int account_note(
+        struct account *a, const struct verdict *v, const char *rcpt, const char *reply, time_t now)
 {
 	switch (v->cat) {
 	case CAT_RATE_LIMITED: {
@@ -210,10 +211,12 @@ int account_note(struct account *a, const struct verdict *v, const char *rcpt,
 		{
 			struct verdict b = *v;
 			b.cat = CAT_ACCOUNT_BLOCKED;
-			b.explanation = "The provider refused three different patients' messages in "
-			                "a row; the account itself is probably restricted.";
-			b.action = "Sign in to the practice's e-mail account in a web browser and "
-			           "look for a warning or a verification step; then run: spool resume";
+			b.explanation =
+			        "The provider refused three different patients' messages in "
+			        "a row; the account itself is probably restricted.";
+			b.action =
+			        "Sign in to the practice's e-mail account in a web browser and "
+			        "look for a warning or a verification step; then run: spool resume";
 			b.rule = "escalated-message-rejected";
 			set_incident(a, ACCT_BLOCKED, &b, reply, now);
 			a->rejects = 0;
@@ -252,8 +255,8 @@ static void set_words(struct account *a, enum account_state s, const char *categ
 }
 
 /* account_suspect - accepted mail is not being delivered */
-int account_suspect(struct account *a, const char *category, const char *reason,
-        const char *action, const char *detail, time_t now)
+int account_suspect(struct account *a, const char *category, const char *reason, const char *action,
+        const char *detail, time_t now)
 {
 	if (a->state != ACCT_RUNNING && a->state != ACCT_PROBING)
 		return 0;
@@ -262,8 +265,8 @@ int account_suspect(struct account *a, const char *category, const char *reason,
 }
 
 /* account_block - a provider notice: blocked without an SMTP refusal */
-int account_block(struct account *a, const char *category, const char *reason,
-        const char *action, const char *detail, const char *rule, time_t now)
+int account_block(struct account *a, const char *category, const char *reason, const char *action,
+        const char *detail, const char *rule, time_t now)
 {
 	if (a->state == ACCT_BLOCKED)
 		return 0;

@@ -33,7 +33,7 @@ enum account_state { ACCT_RUNNING, ACCT_RATE_LIMITED, ACCT_BLOCKED, ACCT_PROBING
 #define ACCT_NSTATES 5
 
 struct account {
-	char relay[16];           /* "relay" or "fallback": the file's name */
+	char relay[16]; /* "relay" or "fallback": the file's name */
 	enum account_state state;
 	time_t since;             /* when the current state began */
 	time_t until;             /* rate-limited: when sending may resume */
@@ -60,19 +60,19 @@ int account_save(struct spooldir *sd, const struct account *a);
 int account_can_send(struct account *a, time_t now);
 /* account_note - a failed attempt's verdict for recipient rcpt; 1 when it
  * opened a new incident (blocked or rate-limited), 0 otherwise */
-int account_note(struct account *a, const struct verdict *v, const char *rcpt,
-	const char *reply, time_t now);
+int account_note(struct account *a, const struct verdict *v, const char *rcpt, const char *reply,
+        time_t now);
 /* account_note_sent - an accepted message: probing and rejects end */
 void account_note_sent(struct account *a, time_t now);
 /* account_suspect - evidence that accepted mail is not delivered (category
  * e.g. "not-delivered"): running or probing -> suspect, a new incident (1);
  * 0 when already suspect or stopped for another reason */
-int account_suspect(struct account *a, const char *category, const char *reason,
-	const char *action, const char *detail, time_t now);
+int account_suspect(struct account *a, const char *category, const char *reason, const char *action,
+        const char *detail, time_t now);
 /* account_block - a provider notice says the account is blocked (no SMTP
  * reply involved): -> blocked, a new incident (1); 0 when already blocked */
-int account_block(struct account *a, const char *category, const char *reason,
-	const char *action, const char *detail, const char *rule, time_t now);
+int account_block(struct account *a, const char *category, const char *reason, const char *action,
+        const char *detail, const char *rule, time_t now);
 /* account_clear_suspect - delivery proven again: suspect -> running (1) */
 int account_clear_suspect(struct account *a, time_t now);
 /* account_resume - staff re-verified: blocked, rate-limited or suspect -> probing */

@@ -203,8 +203,8 @@ static int set_int(struct conf_ctx *ctx, const struct int_key *k, void *base, co
 }
 
 /* find_int / find_str - a key in a table, or NULL */
-static const struct int_key *find_int(const struct int_key *t, size_t n, const char *section,
-        const char *name)
+static const struct int_key *find_int(
+        const struct int_key *t, size_t n, const char *section, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(section, t[i].section) && !strcmp(name, t[i].name))
@@ -212,8 +212,8 @@ static const struct int_key *find_int(const struct int_key *t, size_t n, const c
 	return NULL;
 }
 
-static const struct str_key *find_str(const struct str_key *t, size_t n, const char *section,
-        const char *name)
+static const struct str_key *find_str(
+        const struct str_key *t, size_t n, const char *section, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(section, t[i].section) && !strcmp(name, t[i].name))
@@ -232,8 +232,8 @@ static int quiet_parse(const char *v, struct pacing_conf *p)
 		p->quiet_start = p->quiet_end = -1;
 		return 0;
 	}
-	if (sscanf(v, "%d:%d-%d:%d%n", &h1, &m1, &h2, &m2, &n) != 4 || v[n] || h1 < 0 ||
-	        h1 > 23 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+	if (sscanf(v, "%d:%d-%d:%d%n", &h1, &m1, &h2, &m2, &n) != 4 || v[n] || h1 < 0 || h1 > 23 ||
+	        h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
 		return -1;
 	p->quiet_start = h1 * 60 + m1;
 	p->quiet_end = h2 * 60 + m2;
@@ -271,7 +271,8 @@ static int relay_key(struct conf_ctx *ctx, struct relay_conf *r, int pacing_inli
 	if (!strcmp(name, "tls")) {
 		if (conf_tls_parse(value, &r->tls) < 0) {
 			snprintf(ctx->err, sizeof ctx->err,
-			        "%s.tls: \"%s\" must be starttls, implicit or none", section, value);
+			        "%s.tls: \"%s\" must be starttls, implicit or none", section,
+			        value);
 			return 0;
 		}
 		r->tls_set = 1;
@@ -303,7 +304,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 				c->status_detail = (enum status_detail)d;
 				return 1;
 			}
-		snprintf(ctx->err, sizeof ctx->err, "status_detail: must be full, initials or none");
+		snprintf(
+		        ctx->err, sizeof ctx->err, "status_detail: must be full, initials or none");
 		return 0;
 	}
 	if (!strcmp(section, "verify") || !strcmp(section, "canary"))

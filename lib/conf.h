@@ -32,23 +32,23 @@ struct pacing_conf {
 };
 
 struct relay_conf {
-	const char *section; /* "relay", "fallback" or "alert_relay" (static) */
-	int configured;      /* the section appears in the file */
-	char *profile;       /* gmail, workspace, outlook, office365, yahoo, att, icloud,
-	                        zoho, ses, custom; fills host, port, tls and limits */
-	char *host;          /* required for delivery */
-	int port;            /* default 587 (STARTTLS), 465 (implicit), 25 (none) */
-	enum tls_mode tls;   /* "starttls" (default), "implicit", "none" */
-	int tls_set;         /* tls was given in the file */
-	char *ca_file;       /* NULL: the system trust store */
-	char *user;          /* NULL: no AUTH */
-	char *password_file; /* mode 0600 or 0400, read by conf_load */
-	char *password;      /* loaded from password_file; never logged */
-	char *from;          /* envelope and header sender (required for [relay]) */
-	char *from_name;     /* display name for From:, may be NULL */
-	char *helo;          /* EHLO name; NULL: the host name */
-	int timeout;         /* seconds per step (connect, each command, DATA); default 30 */
-	int idle;            /* seconds an idle connection is kept open; default 30 */
+	const char *section;       /* "relay", "fallback" or "alert_relay" (static) */
+	int configured;            /* the section appears in the file */
+	char *profile;             /* gmail, workspace, outlook, office365, yahoo, att, icloud,
+	                              zoho, ses, custom; fills host, port, tls and limits */
+	char *host;                /* required for delivery */
+	int port;                  /* default 587 (STARTTLS), 465 (implicit), 25 (none) */
+	enum tls_mode tls;         /* "starttls" (default), "implicit", "none" */
+	int tls_set;               /* tls was given in the file */
+	char *ca_file;             /* NULL: the system trust store */
+	char *user;                /* NULL: no AUTH */
+	char *password_file;       /* mode 0600 or 0400, read by conf_load */
+	char *password;            /* loaded from password_file; never logged */
+	char *from;                /* envelope and header sender (required for [relay]) */
+	char *from_name;           /* display name for From:, may be NULL */
+	char *helo;                /* EHLO name; NULL: the host name */
+	int timeout;               /* seconds per step (connect, each command, DATA); default 30 */
+	int idle;                  /* seconds an idle connection is kept open; default 30 */
 	struct pacing_conf pacing; /* [pacing] for [relay]; inline keys for [fallback] */
 };
 
@@ -72,8 +72,8 @@ struct imap_account_conf {
 	int configured;      /* the section appears in the file */
 	char *profile;       /* fills host, port, tls and the folder names */
 	char *host;
-	int port;            /* default 993 (implicit), 143 (starttls or none) */
-	enum tls_mode tls;   /* default implicit */
+	int port;          /* default 993 (implicit), 143 (starttls or none) */
+	enum tls_mode tls; /* default implicit */
 	int tls_set;
 	char *ca_file;       /* NULL: the system trust store */
 	char *user;          /* [verify]: default relay.user */
@@ -90,18 +90,18 @@ enum suspect_mode { SUSPECT_SLOW, SUSPECT_STOP };
 struct verify_conf {
 	struct imap_account_conf imap;   /* [verify] */
 	struct imap_account_conf canary; /* [canary]: canary_to's own mailbox */
-	char *sent_folder;   /* the profile's ("[Gmail]/Sent Mail", "Sent Items", ...) */
-	int sent_folder_auto; /* not set: the folder marked \Sent, else sent_folder */
-	int confirm_sent;    /* look each sent message up in Sent; profile default */
-	int confirm_minutes; /* it must be there within this; default 10 */
-	int check_minutes;   /* a check at least this often; default 5 */
-	int burst_seconds;   /* and once sending has been quiet this long; default 60 */
-	char *canary_to;     /* NULL: no canary */
-	int canary_every;    /* a canary every N messages; default 100 */
-	int canary_minutes;  /* or every N minutes while sending; default 60 */
-	int canary_wait;     /* minutes it may take to arrive; default 30 */
+	char *sent_folder;            /* the profile's ("[Gmail]/Sent Mail", "Sent Items", ...) */
+	int sent_folder_auto;         /* not set: the folder marked \Sent, else sent_folder */
+	int confirm_sent;             /* look each sent message up in Sent; profile default */
+	int confirm_minutes;          /* it must be there within this; default 10 */
+	int check_minutes;            /* a check at least this often; default 5 */
+	int burst_seconds;            /* and once sending has been quiet this long; default 60 */
+	char *canary_to;              /* NULL: no canary */
+	int canary_every;             /* a canary every N messages; default 100 */
+	int canary_minutes;           /* or every N minutes while sending; default 60 */
+	int canary_wait;              /* minutes it may take to arrive; default 30 */
 	enum suspect_mode on_suspect; /* default slow */
-	int trickle_minutes; /* suspect and slow: one message per N minutes; default 10 */
+	int trickle_minutes;          /* suspect and slow: one message per N minutes; default 10 */
 };
 
 struct conf {
@@ -116,12 +116,12 @@ struct conf {
 	int retry_max_minutes; /* cap of the transient backoff: 60 */
 	char *probe_to;        /* the practice's own address for the probe after resume */
 	enum status_detail status_detail; /* default STATUS_DETAIL_INITIALS */
-	struct relay_conf relay;       /* the practice's account */
-	struct relay_conf fallback;    /* used while relay is blocked or rate-limited */
-	struct relay_conf alert_relay; /* carries alert e-mail */
+	struct relay_conf relay;          /* the practice's account */
+	struct relay_conf fallback;       /* used while relay is blocked or rate-limited */
+	struct relay_conf alert_relay;    /* carries alert e-mail */
 	struct message_conf message;
 	struct alerts_conf alerts;
-	struct verify_conf verify;     /* [verify] and [canary] */
+	struct verify_conf verify; /* [verify] and [canary] */
 };
 
 /* conf_path - the configuration file: opt, else $SPOOLD_CONF, else the default */

@@ -61,7 +61,7 @@ int imap_select(struct imap *im, const char *folder, char *err, size_t errlen);
  * with err.  Gmail's Sent is "[Gmail]/Sent Mail" in English and
  * "[Gmail]/Enviados" in Spanish: the flag is the same. */
 int imap_special_folder(
-	struct imap *im, const char *use, char *out, size_t outlen, char *err, size_t errlen);
+        struct imap *im, const char *use, char *out, size_t outlen, char *err, size_t errlen);
 /* imap_uidvalidity - the selected folder's UIDVALIDITY (0 when unknown):
  * UIDs kept from an earlier session mean nothing once it changes */
 uint32_t imap_uidvalidity(const struct imap *im);

@@ -315,18 +315,21 @@ static int check_spool(const json_t *sp, char *err, size_t errlen)
 	size_t i;
 
 	if (arr && !json_is_array(arr))
-		return fail(err, errlen, "spool.attempts: expected an array, got %s", type_name(arr));
+		return fail(
+		        err, errlen, "spool.attempts: expected an array, got %s", type_name(arr));
 	json_array_foreach(arr, i, v)
 	{
 		json_t *t = json_object_get(v, "time"), *code = json_object_get(v, "code");
 		if (!json_is_object(v))
-			return fail(err, errlen, "spool.attempts[%zu]: expected an object, got %s", i,
-			        type_name(v));
+			return fail(err, errlen, "spool.attempts[%zu]: expected an object, got %s",
+			        i, type_name(v));
 		if (!json_is_string(t) || rfc3339_parse(json_string_value(t), NULL, NULL) < 0)
-			return fail(err, errlen, "spool.attempts[%zu].time: not an RFC 3339 time", i);
+			return fail(
+			        err, errlen, "spool.attempts[%zu].time: not an RFC 3339 time", i);
 		if (code && !json_is_integer(code))
-			return fail(err, errlen, "spool.attempts[%zu].code: expected an integer, got %s",
-			        i, type_name(code));
+			return fail(err, errlen,
+			        "spool.attempts[%zu].code: expected an integer, got %s", i,
+			        type_name(code));
 	}
 	v = json_object_get(sp, "attempts_dropped");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
@@ -441,7 +444,8 @@ char *job_dump(const struct job *j)
 	if (j == NULL || j->root == NULL)
 		return NULL;
 	s = json_dumps(j->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	size_t limit = json_is_object(json_object_get(j->root, "spool")) ? JOB_FILE_MAX : JOB_MAX_SIZE;
+	size_t limit =
+	        json_is_object(json_object_get(j->root, "spool")) ? JOB_FILE_MAX : JOB_MAX_SIZE;
 	if (s != NULL && strlen(s) + 1 > limit) {
 		free(s);
 		s = json_dumps(j->root, JSON_COMPACT | JSON_PRESERVE_ORDER);

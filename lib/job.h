@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#define JOB_MAX_SIZE 65536      /* what a scheduler may submit */
+#define JOB_MAX_SIZE 65536       /* what a scheduler may submit */
 #define JOB_FILE_MAX (4 * 65536) /* a job plus spoold's history */
 #define JOB_ATTEMPTS_KEPT 50     /* the first attempt and the latest 49 */
 #define JOB_VERSION 1

@@ -210,8 +210,8 @@ static struct mailmime *multipart(const char *type)
 	struct mailmime *m = NULL;
 
 	if (b && add_param(ct, "boundary", b) == 0)
-		m = mailmime_new(MAILMIME_MULTIPLE, NULL, 0, f, ct, NULL, NULL, NULL, parts, NULL,
-		        NULL);
+		m = mailmime_new(
+		        MAILMIME_MULTIPLE, NULL, 0, f, ct, NULL, NULL, NULL, parts, NULL, NULL);
 	free(b);
 	if (!m) {
 		if (parts)

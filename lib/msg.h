@@ -32,7 +32,7 @@ char *msg_build(const struct job *j, const struct conf *c, const char *name, con
  * Message-ID, MIME-Version, text/plain UTF-8 quoted-printable,
  * Auto-Submitted: auto-generated, plus extra (a header line without CRLF,
  * or NULL).  msgid NULL: a fresh one.  The body's lines end in LF or CRLF. */
-char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject,
-        const char *body, const char *extra, const char *msgid, time_t now, size_t *len);
+char *msg_plain(const struct relay_conf *rc, const char *to, const char *subject, const char *body,
+        const char *extra, const char *msgid, time_t now, size_t *len);
 
 #endif

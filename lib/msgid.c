@@ -71,7 +71,8 @@ char *msg_message_id_name(const char *msgid, char *buf, size_t len)
 {
 	const char *at;
 
-	if (!msgid || strncmp(msgid, "<spoold.", 8) || !(at = strrchr(msgid, '@')) || at < msgid + 8)
+	if (!msgid || strncmp(msgid, "<spoold.", 8) || !(at = strrchr(msgid, '@')) ||
+	        at < msgid + 8)
 		return NULL;
 	if (!strchr(at, '>'))
 		return NULL;
@@ -102,4 +103,3 @@ char *msg_envid_name(const char *envid, char *buf, size_t len)
 		return NULL;
 	return unescape(envid + 7, strlen(envid + 7), '_', buf, len);
 }
-

@@ -25,11 +25,11 @@
 
 struct pace {
 	struct pacing_conf lim;
-	int64_t *t;        /* send times in ms, oldest first */
-	size_t n, cap;     /* entries kept: at most the largest limit */
-	int64_t last;      /* the last send, ms; 0 none */
-	int64_t gap;       /* this gap's length: min_gap_ms plus jitter */
-	unsigned on_conn;  /* messages on the current connection */
+	int64_t *t;       /* send times in ms, oldest first */
+	size_t n, cap;    /* entries kept: at most the largest limit */
+	int64_t last;     /* the last send, ms; 0 none */
+	int64_t gap;      /* this gap's length: min_gap_ms plus jitter */
+	unsigned on_conn; /* messages on the current connection */
 };
 
 /* pace_scale - the test time scale (SPOOLD_TEST_TIME_SCALE), else 1 */

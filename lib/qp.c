@@ -13,8 +13,7 @@
  * as it is: "." (SMTP's end of data) or the "F" of "From " (mbox) */
 static int qp_opens_badly(const unsigned char *line, size_t len, size_t i)
 {
-	return line[i] == '.' ||
-	       (line[i] == 'F' && len - i >= 5 && !memcmp(line + i, "From ", 5));
+	return line[i] == '.' || (line[i] == 'F' && len - i >= 5 && !memcmp(line + i, "From ", 5));
 }
 
 /* qp_line - append one line (no line end) and its CRLF at o; the new end */

@@ -3,10 +3,10 @@
  * non-ASCII, quoted strings for ASCII phrases, never a raw control byte.
  *
  * Input is UTF-8 (jansson guarantees valid UTF-8; anything invalid becomes
- * U+FFFD).  CR, LF, TAB and other controls (C0 and C1) become spaces; bidirectional controls (U+202A..U+202E,
- * U+2066..U+2069) are dropped.  Encoded words are "=?UTF-8?B?...?=", each
- * at most 75 characters, split on character boundaries, separated by
- * CRLF SP folding.  Results are malloc'ed; free() them.
+ * U+FFFD).  CR, LF, TAB and other controls (C0 and C1) become spaces; bidirectional controls
+ * (U+202A..U+202E, U+2066..U+2069) are dropped.  Encoded words are "=?UTF-8?B?...?=", each at most
+ * 75 characters, split on character boundaries, separated by CRLF SP folding.  Results are
+ * malloc'ed; free() them.
  */
 #ifndef SPOOLD_RFC2047_H
 #define SPOOLD_RFC2047_H

@@ -41,11 +41,11 @@ enum smtp_stage {
 
 struct smtp_reply {
 	enum smtp_stage stage; /* where the session got to */
-	int code;              /* the server's reply code; 0 when none (local error, timeout, drop) */
-	int tls_error;         /* 1 when TLS negotiation or certificate verification failed */
-	int timeout;           /* 1 when the step timed out */
-	int refused;           /* 1 when spoold refused the step itself: retrying cannot help */
-	char text[2048];       /* the reply text verbatim (lines joined by \n), or the local error */
+	int code;        /* the server's reply code; 0 when none (local error, timeout, drop) */
+	int tls_error;   /* 1 when TLS negotiation or certificate verification failed */
+	int timeout;     /* 1 when the step timed out */
+	int refused;     /* 1 when spoold refused the step itself: retrying cannot help */
+	char text[2048]; /* the reply text verbatim (lines joined by \n), or the local error */
 };
 
 struct smtp;
@@ -62,8 +62,8 @@ int smtp_is_open(const struct smtp *s);
  * final dot), -1 with r filled.  Opens the session if needed.  After a
  * rejected transaction the session is reset and stays usable; after a
  * timeout or a drop it is closed. */
-int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
-	size_t len, struct smtp_reply *r);
+int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg, size_t len,
+        struct smtp_reply *r);
 /* smtp_send_dsn - smtp_send asking for RFC 3461 delivery status
  * notifications: when envid is not NULL and the server offered DSN in its
  * EHLO reply, MAIL FROM carries RET=HDRS ENVID=<envid as xtext> and RCPT
@@ -72,13 +72,13 @@ int smtp_send(struct smtp *s, const char *from, const char *to, const char *msg,
  * or longer than SMTP_ENVID_MAX is left out (RET= and NOTIFY= still go).
  * Without DSN offered, or with envid NULL, exactly what smtp_send sends. */
 int smtp_send_dsn(struct smtp *s, const char *from, const char *to, const char *envid,
-	const char *msg, size_t len, struct smtp_reply *r);
+        const char *msg, size_t len, struct smtp_reply *r);
 /* smtp_send_start - smtp_send_dsn up to the message and its final dot,
  * written without waiting for the server's reply to the dot: 0 when
  * they went out (the session then waits for smtp_send_finish and must
  * not be used otherwise), -1 with r filled as smtp_send_dsn fills it */
 int smtp_send_start(struct smtp *s, const char *from, const char *to, const char *envid,
-	const char *msg, size_t len, struct smtp_reply *r);
+        const char *msg, size_t len, struct smtp_reply *r);
 /* smtp_send_begin - on an open session with PIPELINING and nothing
  * pending, write the MAIL, RCPT and DATA of the transaction that
  * smtp_send_start will make with the same from, to and envid, so that the

@@ -37,17 +37,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum folder {
-	F_TMP,
-	F_NEW,
-	F_ACTIVE,
-	F_DEFERRED,
-	F_HOLD,
-	F_SENT,
-	F_FAILED,
-	F_CORRUPT,
-	F_COUNT
-};
+enum folder { F_TMP, F_NEW, F_ACTIVE, F_DEFERRED, F_HOLD, F_SENT, F_FAILED, F_CORRUPT, F_COUNT };
 #define F_IDS F_COUNT         /* ids/: not a job folder, but read and written like one */
 #define F_STATE (F_COUNT + 1) /* state/: account state, pacing windows, incidents */
 
@@ -61,9 +51,9 @@ struct spooldir {
 	int fd[F_COUNT + 2];    /* fd[F_IDS] is ids/, fd[F_STATE] state/ */
 	int batch;              /* collect syncs until spooldir_flush */
 	int dirty[F_COUNT + 2]; /* folders whose directory needs an fsync */
-	int *pending;       /* file descriptors waiting for fdatasync */
+	int *pending;           /* file descriptors waiting for fdatasync */
 	size_t npending, cpending;
-	int spare;          /* active/ holds this process's spare inode (sd_spare_name) */
+	int spare; /* active/ holds this process's spare inode (sd_spare_name) */
 };
 
 /* spooldir_folder_name - "new", "deferred", ... */
@@ -84,17 +74,17 @@ char *spooldir_newname(char *buf, size_t len);
 
 /* spooldir_read - read folder/name (regular files only, at most max bytes);
  * 0 ok (*buf NUL-terminated, free() it), -1 with errno and the reason */
-int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max,
-	char **buf, size_t *len, struct stat *st, char *err, size_t errlen);
+int spooldir_read(struct spooldir *sd, enum folder f, const char *name, size_t max, char **buf,
+        size_t *len, struct stat *st, char *err, size_t errlen);
 /* spooldir_write - write data as folder/name atomically (hidden temp +
  * rename); mtime 0 leaves the time alone.  Durable (or batched).  ids/ and
  * state/ are made on the first write when missing.  Not for
  * a job in active/: the new inode would be unlocked (use spooldir_move). */
 int spooldir_write(struct spooldir *sd, enum folder f, const char *name, const char *data,
-	size_t len, time_t mtime);
+        size_t len, time_t mtime);
 /* spooldir_write_gz - the same, gzip-compressed with zlib */
-int spooldir_write_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
-	size_t len);
+int spooldir_write_gz(
+        struct spooldir *sd, enum folder f, const char *name, const char *data, size_t len);
 /* A file written ahead under a hidden, locked name and put in place later:
  * spooldir_stage_gz writes it (gzip-compressed), spooldir_stage_commit
  * renames it to its name (durable, or batched), spooldir_stage_drop
@@ -110,7 +100,7 @@ struct spooldir_staged {
 };
 /* spooldir_stage_gz - write data, compressed, to be folder/name; 0 or -1 */
 int spooldir_stage_gz(struct spooldir *sd, enum folder f, const char *name, const char *data,
-	size_t len, struct spooldir_staged *st);
+        size_t len, struct spooldir_staged *st);
 /* spooldir_stage_commit - the staged file takes its name; 0 or -1 */
 int spooldir_stage_commit(struct spooldir *sd, struct spooldir_staged *st);
 /* spooldir_stage_drop - remove the staged file, if any */
@@ -118,13 +108,13 @@ void spooldir_stage_drop(struct spooldir *sd, struct spooldir_staged *st);
 /* spooldir_gz_release - free the compressor kept between messages */
 void spooldir_gz_release(void);
 /* spooldir_read_gz - read and decompress folder/name; free() *buf */
-int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf,
-	size_t *len, char *err, size_t errlen);
+int spooldir_read_gz(struct spooldir *sd, enum folder f, const char *name, char **buf, size_t *len,
+        char *err, size_t errlen);
 /* spooldir_read_fd - read the open regular file fd (a claimed job through
  * its lock descriptor), at most max bytes; as spooldir_read.  st: fd's
  * status when the caller has it (spooldir_claim's), else NULL. */
 int spooldir_read_fd(int fd, const struct stat *st, size_t max, char **buf, size_t *len, char *err,
-	size_t errlen);
+        size_t errlen);
 /* spooldir_rename - move name from one folder to another; -1 ENOENT when
  * someone else moved it first (a lost claim), -1 EEXIST when the target
  * name is taken.  Durable (or batched). */
@@ -134,7 +124,7 @@ int spooldir_rename(struct spooldir *sd, enum folder from, enum folder to, const
  * folder meanwhile (it is not brought back), EEXIST when the target has
  * the name */
 int spooldir_move(struct spooldir *sd, enum folder from, enum folder to, const char *name,
-	const char *data, size_t len, time_t mtime);
+        const char *data, size_t len, time_t mtime);
 /* spooldir_unlink - remove folder/name (and, for jobs, its side files) */
 int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name);
 /* spooldir_claim - lock the job, then rename new/ or deferred/ -> active/;
@@ -146,7 +136,7 @@ int spooldir_unlink(struct spooldir *sd, enum folder f, const char *name);
  * belongs to a dead process (recovery).  st (NULL: not wanted) receives
  * the claimed inode's status, for spooldir_read_fd. */
 int spooldir_claim(
-	struct spooldir *sd, enum folder from, const char *name, int *lockfd, struct stat *st);
+        struct spooldir *sd, enum folder from, const char *name, int *lockfd, struct stat *st);
 /* spooldir_locate - the folder holding the job name, or -1 */
 int spooldir_locate(struct spooldir *sd, const char *name);
 /* spooldir_locate_other - a folder other than f holding name, or -1 */
@@ -162,8 +152,8 @@ int spooldir_flush(struct spooldir *sd);
  * SPOOLDIR_EACH_HIDDEN: only hidden names, the temporaries, and nothing
  * else is looked at); stops when fn returns non-zero and returns that value */
 #define SPOOLDIR_EACH_HIDDEN 2
-typedef int (*spooldir_fn)(struct spooldir *sd, enum folder f, const char *name,
-	const struct stat *st, void *arg);
+typedef int (*spooldir_fn)(
+        struct spooldir *sd, enum folder f, const char *name, const struct stat *st, void *arg);
 int spooldir_each(struct spooldir *sd, enum folder f, int all, spooldir_fn fn, void *arg);
 
 /* spooldir_count - how many job names folder f holds (no stat: for counts
@@ -173,8 +163,8 @@ long spooldir_count(struct spooldir *sd, enum folder f);
 /* spooldir_dedupe - claim the idempotency marker for id on behalf of job
  * name.  1: ours (new, or already ours, or stale beyond days); 0: another
  * job holds it (its name in other, when other is not NULL) */
-int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int days,
-	char *other, size_t otherlen);
+int spooldir_dedupe(struct spooldir *sd, const char *id, const char *name, int days, char *other,
+        size_t otherlen);
 /* spooldir_dedupe_release - drop the marker for id when job name holds it */
 void spooldir_dedupe_release(struct spooldir *sd, const char *id, const char *name);
 

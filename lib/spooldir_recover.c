@@ -168,8 +168,8 @@ static int recover_active(
 		spooldir_newname(fresh, sizeof fresh);
 		if (sd_rename_noreplace(sd->fd[f], name, sd->fd[F_CORRUPT], fresh) == 0) {
 			char *text = reason_corrupt(fresh, name,
-				S_ISREG(st->st_mode) ? "the file name is not a valid job name"
-						     : "not a regular file; it was not opened");
+			        S_ISREG(st->st_mode) ? "the file name is not a valid job name"
+			                             : "not a regular file; it was not opened");
 			snprintf(side, sizeof side, "%s%s", fresh, SPOOLDIR_REASON_SUFFIX);
 			if (text)
 				spooldir_write(sd, F_CORRUPT, side, text, strlen(text), 0);
@@ -299,7 +299,8 @@ int spooldir_recover(struct spooldir *sd, time_t now, struct spooldir_recovery *
 	/* Only hidden names: sent/ and new/ can hold many thousand jobs. */
 	for (int f = F_NEW; f < F_COUNT; f++)
 		if (f != F_ACTIVE)
-			spooldir_each(sd, (enum folder)f, SPOOLDIR_EACH_HIDDEN, recover_temps, &ctx);
+			spooldir_each(
+			        sd, (enum folder)f, SPOOLDIR_EACH_HIDDEN, recover_temps, &ctx);
 	for (int f = F_NEW; f < F_COUNT; f++)
 		fsync(sd->fd[f]);
 	close(lock);

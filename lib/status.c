@@ -498,8 +498,7 @@ static void json_view(const struct status_view *v, FILE *fp)
 
 /* status_write - the three views, each atomically; 0, or -1 with errno of the first failure */
 int status_write(struct spooldir *sd, const struct conf *c, const struct status_counters *sc,
-        const struct account *accounts, int n, int per_day, int used_24h, time_t queued,
-        time_t now)
+        const struct account *accounts, int n, int per_day, int used_24h, time_t queued, time_t now)
 {
 	static const struct {
 		const char *name;

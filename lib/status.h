@@ -25,8 +25,8 @@
 #define STATUS_MAX_KEYS 64
 
 struct status_counters {
-	time_t hour0;                  /* the start of the newest hour bucket */
-	unsigned sent[STATUS_HOURS];   /* [0] = the current hour, [1] the one before, ... */
+	time_t hour0;                /* the start of the newest hour bucket */
+	unsigned sent[STATUS_HOURS]; /* [0] = the current hour, [1] the one before, ... */
 	unsigned deferred[STATUS_HOURS];
 	unsigned failed[STATUS_HOURS];
 	/* Monotonic counters for Prometheus: "category relay" -> count. */
@@ -44,7 +44,7 @@ int status_save(const struct status_counters *sc, struct spooldir *sd);
 /* status_note - one attempt's outcome: ev for the chart, category and relay
  * ("relay", "fallback") for the Prometheus counters */
 void status_note(struct status_counters *sc, enum status_event ev, const char *category,
-	const char *relay, time_t now);
+        const char *relay, time_t now);
 /* status_shift - move the hour buckets on to now's hour: when now is in a
  * later hour than hour0 the arrays shift by the hours passed, the skipped
  * hours are zero, and after more than STATUS_HOURS all are; a clock set
@@ -69,7 +69,7 @@ void status_shift(struct status_counters *sc, time_t now);
  * caller's index (spoold's; 0: none waits), so those folders are only
  * counted, not read file by file; -1: not known, read them (spool status). */
 int status_write(struct spooldir *sd, const struct conf *c, const struct status_counters *sc,
-	const struct account *accounts, int n, int per_day, int used_24h, time_t queued,
-	time_t now);
+        const struct account *accounts, int n, int per_day, int used_24h, time_t queued,
+        time_t now);
 
 #endif

@@ -427,7 +427,8 @@ static void claim_failed(struct daemon *d, struct qjob *qj, int lockfd, time_t n
 	}
 	/* Locked: `spool hold` or another spoold is moving it right now.
 	 * Look again shortly; if it is gone by then, the entry drops. */
-	if (errno == EWOULDBLOCK && queue_add(&d->q, name, from, now + 2, qj->expires, qj->since, now) < 0)
+	if (errno == EWOULDBLOCK &&
+	        queue_add(&d->q, name, from, now + 2, qj->expires, qj->since, now) < 0)
 		log_warnx("%s: out of memory; it waits for the next start", name);
 }
 

@@ -52,11 +52,11 @@ static const char *conf_file;
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: spoold [-c FILE] [-f] [-d] [-q]\n"
-		"  -c FILE  configuration file (default: $SPOOLD_CONF, else /etc/spoold.conf)\n"
-		"  -f       foreground, log to stderr\n"
-		"  -d       debug logging\n"
-		"  -q       exit once nothing is due (for demos and batch runs)\n");
+	        "usage: spoold [-c FILE] [-f] [-d] [-q]\n"
+	        "  -c FILE  configuration file (default: $SPOOLD_CONF, else /etc/spoold.conf)\n"
+	        "  -f       foreground, log to stderr\n"
+	        "  -d       debug logging\n"
+	        "  -q       exit once nothing is due (for demos and batch runs)\n");
 	exit(code);
 }
 
@@ -70,8 +70,8 @@ static void drop_privileges(const struct conf *c)
 	pw = c->user ? getpwnam(c->user) : NULL;
 	if (!pw) {
 		log_warnx("user \"%s\" does not exist: create it (useradd --system %s) or set "
-			  "user = in %s",
-			c->user ? c->user : "", c->user ? c->user : "spoold", c->path);
+		          "user = in %s",
+		        c->user ? c->user : "", c->user ? c->user : "spoold", c->path);
 		exit(EX_NOUSER);
 	}
 	if (pw->pw_uid == 0) {
@@ -79,7 +79,7 @@ static void drop_privileges(const struct conf *c)
 		return;
 	}
 	if (setgroups(0, NULL) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-		setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+	        setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
 		log_warn("cannot become user %s", pw->pw_name);
 		exit(EX_OSERR);
 	}
@@ -121,7 +121,7 @@ static void reload(struct daemon *d)
 	}
 	if (strcmp(c.spool_dir, d->conf.spool_dir))
 		log_warnx("reload: spool_dir changes only at restart; still using %s",
-			d->conf.spool_dir);
+		        d->conf.spool_dir);
 	struct conf old = d->conf;
 	d->conf = c;
 	relay_reload(d, &old);
@@ -132,8 +132,8 @@ static void reload(struct daemon *d)
 }
 
 /* scan_one - spooldir_each callback: index one job */
-static int scan_one(struct spooldir *sd, enum folder f, const char *name, const struct stat *st,
-	void *arg)
+static int scan_one(
+        struct spooldir *sd, enum folder f, const char *name, const struct stat *st, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -181,7 +181,8 @@ static int read_inotify(struct daemon *d)
 				if (ev->len && !strncmp(ev->name, "account-", 8))
 					relay_state_changed(d);
 			} else if (ev->len && ev->name[0] != '.' &&
-				fstatat(d->sd.fd[F_NEW], ev->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			           fstatat(d->sd.fd[F_NEW], ev->name, &st, AT_SYMLINK_NOFOLLOW) ==
+			                   0)
 				deliver_consider(d, F_NEW, ev->name, &st, time(NULL));
 			p += sizeof *ev + ev->len;
 		}
@@ -303,11 +304,12 @@ static void run(struct daemon *d)
 			struct qjob *qj = d->ahead ? NULL : queue_pop(&d->q);
 			/* Draining: the next job is made while the server takes this one. */
 			int ahead = r >= 0 && relay_ahead_ok(d, r, now_ms) &&
-				(!verify_at || verify_at > now_ms + 1000) && !verify_canary_due(d);
+			            (!verify_at || verify_at > now_ms + 1000) &&
+			            !verify_canary_due(d);
 			deliver_run(d, qj, r, ahead);
 			free(qj);
 			if (d->unflushed >= FLUSH_EVERY ||
-				(d->unflushed && pace_now_ms() - d->unflushed_ms >= FLUSH_MS)) {
+			        (d->unflushed && pace_now_ms() - d->unflushed_ms >= FLUSH_MS)) {
 				deliver_flush(d);
 				daemon_status(d, pace_now_ms(), 0);
 			}
@@ -326,7 +328,7 @@ static void run(struct daemon *d)
 		}
 		/* -q: stop once nothing can be done now and nothing is merely paced. */
 		if (quit_when_idle && (!top || !relay_wake) &&
-			(!queue_next_due(&d->q) || queue_next_due(&d->q) > now))
+		        (!queue_next_due(&d->q) || queue_next_due(&d->q) > now))
 			break;
 		struct pollfd pfd[2] = {{sigfd, POLLIN, 0}, {infd, POLLIN, 0}};
 		if (poll(pfd, 2, wait_ms(now_ms, wake)) < 0 && errno != EINTR) {
@@ -386,13 +388,13 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	setup_events(&d);
 	if (spooldir_recover(&d.sd, time(NULL), &rec) == 0 &&
-		(rec.active_returned || rec.duplicates || rec.tmp_removed || rec.temps_removed ||
-			rec.corrupt || rec.staged_finished))
+	        (rec.active_returned || rec.duplicates || rec.tmp_removed || rec.temps_removed ||
+	                rec.corrupt || rec.staged_finished))
 		log_info("recovery: %d interrupted jobs returned to new/, %d duplicate names "
-			 "resolved, %d stale tmp/ files and %d temporaries removed, %d bad files "
-			 "moved to corrupt/, %d messages as sent put beside their jobs",
-			rec.active_returned, rec.duplicates, rec.tmp_removed, rec.temps_removed,
-			rec.corrupt, rec.staged_finished);
+		         "resolved, %d stale tmp/ files and %d temporaries removed, %d bad files "
+		         "moved to corrupt/, %d messages as sent put beside their jobs",
+		        rec.active_returned, rec.duplicates, rec.tmp_removed, rec.temps_removed,
+		        rec.corrupt, rec.staged_finished);
 	spooldir_batch(&d.sd, 1);
 	queue_init(&d.q);
 	apply_timezone(&d.conf);
@@ -401,7 +403,7 @@ int main(int argc, char **argv)
 	status_load(&d.sc, &d.sd, time(NULL));
 	d.status_dirty = 1;
 	log_info("started: spool=%s relay=%s:%d tls=%s", d.conf.spool_dir, d.conf.relay.host,
-		d.conf.relay.port, conf_tls_name(d.conf.relay.tls));
+	        d.conf.relay.port, conf_tls_name(d.conf.relay.tls));
 	rescan(&d);
 	run(&d);
 	daemon_status(&d, pace_now_ms(), 1);

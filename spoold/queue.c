@@ -95,7 +95,7 @@ void queue_free(struct queue *q)
 
 /* queue_add - index one job */
 int queue_add(struct queue *q, const char *name, enum folder from, time_t due, time_t expires,
-	time_t since, time_t now)
+        time_t since, time_t now)
 {
 	size_t n = strlen(name);
 	struct qjob *j = malloc(sizeof *j + n + 1);

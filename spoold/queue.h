@@ -39,7 +39,7 @@ void queue_init(struct queue *q);
 void queue_free(struct queue *q);
 /* queue_add - index a job; -1 when out of memory */
 int queue_add(struct queue *q, const char *name, enum folder from, time_t due, time_t expires,
-	time_t since, time_t now);
+        time_t since, time_t now);
 /* queue_oldest - the earliest "since" of every indexed job, or 0 when none */
 time_t queue_oldest(const struct queue *q);
 /* queue_promote - move every job due by now from later to ready */

@@ -35,8 +35,8 @@ static void slot_init(struct daemon *d, int i, const char *name, struct relay_co
 	rl->smtp = smtp_new(rc);
 	if (rl->acct.state != ACCT_RUNNING)
 		log_warnx("relay %s (%s:%d): account %s since %lld: %s", name, rc->host, rc->port,
-			account_state_name(rl->acct.state), (long long)rl->acct.since,
-			rl->acct.reason);
+		        account_state_name(rl->acct.state), (long long)rl->acct.since,
+		        rl->acct.reason);
 }
 
 /* relay_setup - the primary, and the fallback when configured */
@@ -83,8 +83,8 @@ void relay_reload(struct daemon *d, struct conf *old)
 		}
 		const char *c = rl->acct.category;
 		if (rl->acct.state == ACCT_BLOCKED &&
-			(!strcmp(c, "auth-failed") || !strcmp(c, "sender-rejected") ||
-				!strcmp(c, "tls-failed"))) {
+		        (!strcmp(c, "auth-failed") || !strcmp(c, "sender-rejected") ||
+		                !strcmp(c, "tls-failed"))) {
 			account_resume(&rl->acct, time(NULL));
 			account_save(&d->sd, &rl->acct);
 			log_info("relay %s: new configuration; trying again (was %s)", rl->name, c);
@@ -104,7 +104,7 @@ void relay_state_changed(struct daemon *d)
 			continue;
 		if (a.state != rl->acct.state || a.incident != rl->acct.incident) {
 			log_info("relay %s: account %s -> %s (from state/)", rl->name,
-				account_state_name(rl->acct.state), account_state_name(a.state));
+			        account_state_name(rl->acct.state), account_state_name(a.state));
 			rl->acct = a;
 			d->status_dirty = 1;
 		}
@@ -133,7 +133,8 @@ int relay_pick(struct daemon *d, int64_t now_ms, int64_t *wake_ms)
 			/* The provider may be dropping what it accepts: a trickle, or nothing. */
 			if (d->conf.verify.on_suspect == SUSPECT_STOP)
 				continue;
-			int64_t gap = (int64_t)d->conf.verify.trickle_minutes * 60000 / pace_scale();
+			int64_t gap =
+			        (int64_t)d->conf.verify.trickle_minutes * 60000 / pace_scale();
 			if (rl->last_send && (int64_t)rl->last_send * 1000 + gap > t)
 				t = (int64_t)rl->last_send * 1000 + gap;
 		}
@@ -154,11 +155,11 @@ int relay_ahead_ok(struct daemon *d, int r, int64_t now_ms)
 	const int lims[] = {l->per_minute, l->per_hour, l->per_day}, secs[] = {60, 3600, 86400};
 
 	if (rl->acct.state != ACCT_RUNNING || l->min_gap_ms > 0 ||
-		pace_next(&rl->pace, now_ms, NULL) > now_ms)
+	        pace_next(&rl->pace, now_ms, NULL) > now_ms)
 		return 0;
 	for (int i = 0; i < 3; i++)
 		if (lims[i] > 0 &&
-			pace_used(&rl->pace, now_ms, pace_window_ms(secs[i])) + 2 > (size_t)lims[i])
+		        pace_used(&rl->pace, now_ms, pace_window_ms(secs[i])) + 2 > (size_t)lims[i])
 			return 0;
 	return 1;
 }
@@ -174,17 +175,18 @@ void relay_raise(struct daemon *d, int r, const struct smtp_reply *rep)
 		return;
 	if (a->state == ACCT_RATE_LIMITED) {
 		log_warnx("relay %s: rate-limited until %lld: %s (%s)", rl->name,
-			(long long)a->until, a->reason, a->rule);
+		        (long long)a->until, a->reason, a->rule);
 		a->alerted = a->incident; /* it ends by itself: logged, not alerted */
 		account_save(&d->sd, a);
 		return;
 	}
 	snprintf(event, sizeof event, "%s",
-		!strcmp(a->category, "account-blocked") ? "account-blocked" : a->category);
+	        !strcmp(a->category, "account-blocked") ? "account-blocked" : a->category);
 	struct alert al = {event, a->category, a->reason, a->action, "", rep ? rep->text : ""};
 	log_alert("%s: category=%s relay=%s (%s:%d) incident=%u: %s What to do: %s",
-		a->state == ACCT_SUSPECT ? "provider not delivering" : "sending stopped",
-		a->category, rl->name, rl->rc->host, rl->rc->port, a->incident, a->reason, a->action);
+	        a->state == ACCT_SUSPECT ? "provider not delivering" : "sending stopped",
+	        a->category, rl->name, rl->rc->host, rl->rc->port, a->incident, a->reason,
+	        a->action);
 	alert_raise(&d->conf, &al);
 	a->alerted = a->incident;
 	account_save(&d->sd, a);
@@ -192,7 +194,7 @@ void relay_raise(struct daemon *d, int r, const struct smtp_reply *rep)
 
 /* relay_note - what an attempt does to its relay */
 void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
-	const struct verdict *v, const char *rcpt)
+        const struct verdict *v, const char *rcpt)
 {
 	struct relay *rl = &d->relay[r];
 	time_t now = time(NULL);
@@ -209,7 +211,8 @@ void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
 		if (before != rl->acct.state || rejects) {
 			account_save(&d->sd, &rl->acct);
 			if (before == ACCT_PROBING)
-				log_info("relay %s: the probe was accepted; sending resumes", rl->name);
+				log_info("relay %s: the probe was accepted; sending resumes",
+				        rl->name);
 		}
 		return;
 	}
@@ -230,8 +233,8 @@ const char *relay_blocked_reason(struct daemon *d)
 {
 	for (int i = 0; i < d->nrelay; i++)
 		if (d->relay[i].acct.state == ACCT_BLOCKED ||
-			(d->relay[i].acct.state == ACCT_SUSPECT &&
-				d->conf.verify.on_suspect == SUSPECT_STOP))
+		        (d->relay[i].acct.state == ACCT_SUSPECT &&
+		                d->conf.verify.on_suspect == SUSPECT_STOP))
 			return d->relay[i].acct.reason;
 	return NULL;
 }
@@ -248,10 +251,10 @@ int relay_probe(struct daemon *d, int r)
 	if (rl->acct.state != ACCT_PROBING || !d->conf.probe_to)
 		return 0;
 	char *msg = msg_plain(rl->rc, d->conf.probe_to, "spoold: sending resumed (test message)",
-		"spoold sends this message after staff ran `spool resume`, to check that the\n"
-		"mail account can send again before the reminders go out.\n"
-		"Nothing needs to be done.\n",
-		"X-Spool-Probe: yes", NULL, now, &len);
+	        "spoold sends this message after staff ran `spool resume`, to check that the\n"
+	        "mail account can send again before the reminders go out.\n"
+	        "Nothing needs to be done.\n",
+	        "X-Spool-Probe: yes", NULL, now, &len);
 	if (!msg)
 		return 0;
 	int ok = smtp_send(rl->smtp, rl->rc->from, d->conf.probe_to, msg, len, &rep) == 0;
@@ -262,7 +265,7 @@ int relay_probe(struct daemon *d, int r)
 		reply_judge_local(&rep, time(NULL), &v);
 	rl->last_send = time(NULL);
 	log_info("probe relay=%s to=%s stage=%s code=%d category=%s", rl->name, d->conf.probe_to,
-		smtp_stage_name(rep.stage), rep.code, reply_category_name(v.cat));
+	        smtp_stage_name(rep.stage), rep.code, reply_category_name(v.cat));
 	if (!ok && !reply_stops_account(v.cat)) {
 		/* Not an account problem (the probe address, a hiccup): go on. */
 		account_note_sent(&rl->acct, time(NULL));
@@ -286,7 +289,7 @@ int64_t daemon_status(struct daemon *d, int64_t now_ms, int force)
 	for (int i = 0; i < d->nrelay; i++)
 		acc[i] = d->relay[i].acct;
 	if (status_write(&d->sd, &d->conf, &d->sc, acc, d->nrelay, per_day, used,
-		    queue_oldest(&d->q), (time_t)(now_ms / 1000)) < 0)
+	            queue_oldest(&d->q), (time_t)(now_ms / 1000)) < 0)
 		log_warn("%s: cannot write status.html/status.json/spoold.prom", d->sd.path);
 	if (status_save(&d->sc, &d->sd) < 0)
 		log_warn("state/status-counters: cannot save");

@@ -37,13 +37,13 @@ struct prepared;
 
 /* One relay: its configuration, account state, pacing and connection. */
 struct relay {
-	const char *name;       /* "relay" or "fallback": state file names */
-	struct relay_conf *rc;  /* in d->conf */
+	const char *name;      /* "relay" or "fallback": state file names */
+	struct relay_conf *rc; /* in d->conf */
 	struct account acct;
 	struct pace pace;
 	struct smtp *smtp;
-	time_t last_send;       /* when the connection was last used */
-	int pace_dirty;         /* pacing history to save at the next flush */
+	time_t last_send; /* when the connection was last used */
+	int pace_dirty;   /* pacing history to save at the next flush */
 };
 
 struct daemon {
@@ -51,12 +51,12 @@ struct daemon {
 	struct spooldir sd;
 	struct queue q;
 	struct relay relay[2];
-	int nrelay;         /* 1, or 2 with a [fallback] */
-	char **logs;        /* delivery lines waiting for spooldir_flush */
+	int nrelay;  /* 1, or 2 with a [fallback] */
+	char **logs; /* delivery lines waiting for spooldir_flush */
 	size_t nlogs, clogs;
-	unsigned unflushed; /* jobs moved since the last flush */
+	unsigned unflushed;   /* jobs moved since the last flush */
 	int64_t unflushed_ms; /* when the first of them moved (pace_now_ms) */
-	char *failed_names; /* jobs failed since the last alert (space-separated) */
+	char *failed_names;   /* jobs failed since the last alert (space-separated) */
 	char failed_reason[512];
 	char failed_event[32];
 	unsigned nfailed;
@@ -73,8 +73,8 @@ struct daemon {
 };
 
 /* deliver_consider - index a job found in new/ or deferred/ */
-void deliver_consider(struct daemon *d, enum folder f, const char *name, const struct stat *st,
-	time_t now);
+void deliver_consider(
+        struct daemon *d, enum folder f, const char *name, const struct stat *st, time_t now);
 /* deliver_run - take one ready job (qj, or with qj NULL d->ahead) through
  * an attempt on relay r (or, with r < 0, only fail it when it has expired)
  * to its next folder.  With ahead set, the next ready job is claimed and
@@ -89,8 +89,7 @@ void deliver_put_back(struct daemon *d);
 void deliver_flush(struct daemon *d);
 /* deliver_job_alert - note a job that failed, expired or was held, for
  * the next coalesced alert */
-void deliver_job_alert(struct daemon *d, const char *event, const char *name,
-	const char *reason);
+void deliver_job_alert(struct daemon *d, const char *event, const char *name, const char *reason);
 
 /* deliver_note - count an outcome for the status page and metrics */
 void deliver_note(struct daemon *d, enum status_event ev, const char *category, int r);
@@ -114,7 +113,7 @@ int relay_ahead_ok(struct daemon *d, int r, int64_t now_ms);
 /* relay_note - a finished attempt on relay r: pacing, account state,
  * alerts; ok when accepted */
 void relay_note(struct daemon *d, int r, int ok, const struct smtp_reply *rep,
-	const struct verdict *v, const char *rcpt);
+        const struct verdict *v, const char *rcpt);
 /* relay_blocked_reason - a sentence when sending is stopped, else NULL */
 const char *relay_blocked_reason(struct daemon *d);
 /* relay_state_changed - state/ changed on disk (spool resume): reload */
@@ -154,7 +153,7 @@ int verify_canary_due(struct daemon *d);
 void verify_inbox(struct daemon *d, struct imap *im, time_t now);
 /* verify_suspect - accepted mail is not delivered: the primary account
  * becomes suspect, alerted once */
-void verify_suspect(struct daemon *d, const char *category, const char *reason,
-	const char *action, const char *detail);
+void verify_suspect(struct daemon *d, const char *category, const char *reason, const char *action,
+        const char *detail);
 
 #endif

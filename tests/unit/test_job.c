@@ -122,7 +122,8 @@ static const struct bad bad[] = {
         {"{" OK ",'practice':{'phone':4175550100}}",
                 "practice.phone: expected a string, got number"},
         {"{" OK ",'practice':{'email':false}}", "practice.email: expected a string, got boolean"},
-        {"{" OK ",'practice':{'website':true}}", "practice.website: expected a string, got boolean"},
+        {"{" OK ",'practice':{'website':true}}",
+                "practice.website: expected a string, got boolean"},
         {"{'version':1,'id':null,'kind':'recall','to':{'email':'a@b.example'}}",
                 "id: expected a string, got null"},
         {"{" OK ",'locale':1}", "locale: expected a string, got number"},
@@ -516,7 +517,8 @@ static void test_numbers_grow(void **state)
 	snprintf(want, sizeof want, "file is %zu bytes when written back; the limit is %d",
 	        (size_t)strlen(dq("{" OK ",'data':{'n':[]}}")) + 12 * i + (i - 1), JOB_MAX_SIZE);
 	expect_bad(s, o, want);
-	o = (size_t)sprintf(s, "%s", dq("{" OK ",'data':{'n':[1e9,0.1,-2.2250738585072014e-308]}}"));
+	o = (size_t)sprintf(
+	        s, "%s", dq("{" OK ",'data':{'n':[1e9,0.1,-2.2250738585072014e-308]}}"));
 	parse_ok(&j, s, o);
 	job_free(&j);
 	free(s);
