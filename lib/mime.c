@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "hex.h"
 #include "mime.h"
 #include "pid.h"
 #include "qp.h"
@@ -182,7 +183,6 @@ static void random_bytes(unsigned char *r, size_t n)
  * quoted-printable and base64 text whatever the randomness */
 static char *boundary(void)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[16];
 	char *s = malloc(9 + 2 * sizeof r + 1);
 
@@ -190,11 +190,7 @@ static char *boundary(void)
 		return NULL;
 	random_bytes(r, sizeof r);
 	memcpy(s, "=_spoold_", 9);
-	for (size_t i = 0; i < sizeof r; i++) {
-		s[9 + 2 * i] = hex[r[i] >> 4];
-		s[10 + 2 * i] = hex[r[i] & 15];
-	}
-	s[9 + 2 * sizeof r] = '\0';
+	hex_lower(s + 9, r, sizeof r);
 	return s;
 }
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "pid.h"
 #include "spooldir.h"
 #include "spooldir_int.h"
@@ -27,15 +28,10 @@
 /* id_hash - hex SHA-256 of the id */
 static void id_hash(const char *id, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[32];
 
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, id, strlen(id), d);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	hex_lower(out, d, sizeof d);
 }
 
 /* id_owner - read the owner's name of marker h; 0 ok */
